@@ -23,3 +23,113 @@ class TimedPhoneme:
     @property
     def duration_s(self) -> float:
         return self.end_s - self.start_s
+
+
+#: typical onset lengths of consonants in sung Japanese, in seconds (before shrinking)
+CONSONANT_LENGTH_S = {
+    "k": 0.055, "ky": 0.065, "g": 0.045, "gy": 0.055,
+    "s": 0.090, "sh": 0.095, "z": 0.065, "j": 0.065,
+    "t": 0.050, "ty": 0.060, "ch": 0.080, "ts": 0.080, "d": 0.040, "dy": 0.050,
+    "n": 0.050, "ny": 0.060, "h": 0.065, "hy": 0.070, "f": 0.070,
+    "b": 0.045, "by": 0.055, "p": 0.050, "py": 0.060,
+    "m": 0.055, "my": 0.060, "y": 0.055, "r": 0.030, "ry": 0.045,
+    "w": 0.055, "v": 0.055, "kw": 0.065, "gw": 0.055,
+}
+DEFAULT_CONSONANT_LENGTH_S = 0.055
+
+
+@dataclass(frozen=True, slots=True)
+class TimingSettings:
+    #: all consonant lengths are multiplied by this
+    consonant_scale: float = 1.0
+    #: a consonant takes at most this share of the sung time before it (previous vowel)
+    max_share_of_previous: float = 0.5
+    #: and at most this share of a rest before it
+    max_share_of_rest: float = 0.8
+    #: no phoneme is shorter than this
+    min_phoneme_s: float = 0.015
+
+
+def consonant_length_s(symbol: str, settings: TimingSettings) -> float:
+    return CONSONANT_LENGTH_S.get(symbol, DEFAULT_CONSONANT_LENGTH_S) * settings.consonant_scale
+
+
+def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingSettings(),
+          lead_in_s: float = 0.0) -> list[TimedPhoneme]:
+    """Place every phoneme of a track in time.
+
+    Vowels (nuclei) start exactly on their note's (or syllable's) start, so the
+    sung onset lands on the beat; consonants sit just before, taking their time
+    from the previous vowel or rest and shrinking when that is short. Several
+    syllables on one note share its length equally. Rests become one ``pau``
+    each; a rest is also put before the first note (from ``-lead_in_s``).
+    Overlapping notes are cut where the next one starts.
+    """
+    if len(notes) != len(note_phonemes):
+        raise ValueError("one NotePhonemes per note is needed")
+    # 1. sung spans per note, in seconds; overlapping notes are cut
+    starts = [time_axis.tick_to_seconds(n.start_ticks) for n in notes]
+    ends = [time_axis.tick_to_seconds(n.end_ticks) for n in notes]
+    for i in range(len(notes) - 1):
+        ends[i] = min(ends[i], starts[i + 1])
+
+    # 2. segments: (kind, symbol, start, end, note_index, syllable_index), before consonants
+    segs: list[list] = []  # mutable while we place consonants
+    cursor = -lead_in_s
+    last_vowel = "a"
+    for i, (note, nph) in enumerate(zip(notes, note_phonemes)):
+        s, e = starts[i], ends[i]
+        if e - s <= 0:
+            continue  # fully overlapped by the next note
+        if s > cursor + 1e-9:
+            segs.append(["rest", "pau", cursor, s, -1, 0, ()])
+        if nph.continuation or not nph.syllables:
+            segs.append(["vowel", last_vowel, s, e, i, 0, ()])
+        else:
+            k = len(nph.syllables)
+            for j, syl in enumerate(nph.syllables):
+                ss = s + (e - s) * j / k
+                se = s + (e - s) * (j + 1) / k
+                segs.append(["vowel", syl.nucleus, ss, se, i, j, syl.consonants])
+                if syl.nucleus in ("a", "i", "u", "e", "o"):
+                    last_vowel = syl.nucleus
+                elif syl.nucleus == "N":
+                    last_vowel = "N"
+        cursor = e
+    if not segs:
+        return []
+    # a short release rest after the last note
+    segs.append(["rest", "pau", cursor, cursor + 0.3, -1, 0, ()])
+
+    # 3. consonants: carve them out of the end of the segment before
+    out: list[TimedPhoneme] = []
+    for k, seg in enumerate(segs):
+        kind, sym, s, e, ni, si, cons = seg
+        if cons:
+            prev = out[-1] if out else None
+            wanted = [consonant_length_s(c, settings) for c in cons]
+            total = sum(wanted)
+            if prev is None:
+                room = max(0.0, s - (-lead_in_s))
+            else:
+                share = settings.max_share_of_rest if prev.kind == "rest" else settings.max_share_of_previous
+                room = max(0.0, (prev.end_s - prev.start_s) * share)
+            scale = min(1.0, room / total) if total > 0 else 1.0
+            lengths = [max(w * scale, settings.min_phoneme_s) for w in wanted]
+            c_start = s - sum(lengths)
+            if prev is not None:
+                c_start = max(c_start, prev.start_s + settings.min_phoneme_s)
+                out[-1] = TimedPhoneme(prev.symbol, prev.start_s, c_start, prev.note_index,
+                                       prev.kind, prev.syllable_index)
+            else:
+                c_start = max(c_start, -lead_in_s)
+            # spread the consonants over [c_start, s] in proportion to their lengths
+            span = s - c_start
+            t = c_start
+            tot = sum(lengths)
+            for c, ln in zip(cons, lengths):
+                d = span * ln / tot if tot > 0 else 0.0
+                out.append(TimedPhoneme(c, t, t + d, ni, "consonant", si))
+                t += d
+        out.append(TimedPhoneme(sym, s, e, ni, kind, si))
+    return [p for p in out if p.end_s > p.start_s]

@@ -1,0 +1,32 @@
+"""The Python API: load a score, render it, list the singers."""
+from __future__ import annotations
+
+import os
+
+from .audio import Audio
+from .model.score import Project
+from .settings import RenderSettings
+
+
+def load(path: str | os.PathLike, *, part: int | str | None = None, verse: int | None = None,
+         voice: int | None = None, lenient: bool = False) -> Project:
+    """Read a score file (format by extension, else by its first bytes)."""
+    from .formats import read_score
+
+    return read_score(path, part=part, verse=verse, voice=voice, lenient=lenient)
+
+
+def render(project: Project, singer: str | None = None, *, settings: RenderSettings | None = None,
+           progress=None, cancel=None) -> Audio:
+    """Sing the project; returns the mix (48 kHz by default, peak at -1 dBFS)."""
+    from .render.engine import render_project
+
+    return render_project(project, singer=singer, settings=settings, progress=progress,
+                          cancel=cancel).mix
+
+
+def singers():
+    """The installed singers (SingerInfo: name, language, licence, credit)."""
+    from .voices.base import default_voices
+
+    return default_voices().infos()

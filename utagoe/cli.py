@@ -1,0 +1,153 @@
+"""The command line: ``utagoe render song.musicxml -o song.wav``."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import UtagoeError
+
+
+class ProgressBar:
+    """A one-line bar on stderr, drawn only for renders long enough to need one."""
+
+    def __init__(self, stream, *, min_total: int = 4, width: int = 30) -> None:
+        self.stream = stream
+        self.min_total = min_total
+        self.width = width
+        self.t0 = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.min_total:
+            return
+        self.shown = True
+        filled = int(self.width * done / total) if total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        el = time.monotonic() - self.t0
+        self.stream.write(f"\rrendering [{bar}] {done}/{total} phrases {el:5.1f}s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _cmd_render(args) -> int:
+    from .api import load
+    from .render.engine import render_project
+    from .settings import RenderSettings
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".wav", ".flac"):
+        raise UtagoeError(f"{out}: the output must be a .wav or .flac file")
+    if Path(args.input).resolve() == out.resolve():
+        raise UtagoeError(f"{out}: the output would overwrite the input")
+    project = load(args.input, part=args.part, verse=args.verse, voice=args.voice,
+                   lenient=args.lenient)
+    settings = RenderSettings(lenient_lyrics=args.lenient)
+    bar = ProgressBar(sys.stderr, min_total=1 if args.progress else 8)
+    t0 = time.monotonic()
+    try:
+        result = render_project(project, singer=args.singer, settings=settings,
+                                progress=None if args.quiet else bar)
+    finally:
+        bar.close()
+    result.mix.save(out)
+    el = time.monotonic() - t0
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if not args.quiet:
+        dur = result.mix.duration_s
+        print(f"{out}: {dur:.1f} s at {result.mix.sample_rate} Hz, rendered in {el:.1f} s "
+              f"({el / max(dur, 1e-9):.3f} of real time)", file=sys.stderr)
+    return 0
+
+
+def _cmd_singers(args) -> int:
+    from .api import singers
+
+    for s in singers():
+        print(f"{s.name}\t{s.display_name}\tlanguage: {s.language}\tlicence: {s.licence}")
+        print(f"\tcredit: {s.credit}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from .api import load
+
+    project = load(args.input, part=args.part, verse=args.verse, voice=args.voice,
+                   lenient=args.lenient)
+    axis = project.time_axis()
+    print(f"file: {args.input}")
+    if project.title:
+        print(f"title: {project.title}")
+    bpms = [t.bpm for t in project.tempos]
+    print(f"length: {project.duration_s():.1f} s, tempo {min(bpms):g}-{max(bpms):g} bpm")
+    for i, t in enumerate(project.tracks, 1):
+        lyrics = sum(1 for n in t.notes if n.lyric)
+        print(f"track {i}: {t.name!r}, {len(t.notes)} notes, {lyrics} with lyrics")
+    for w in project.warnings:
+        print(f"warning: {w}")
+    del axis
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="utagoe", description="utagoe (歌声): a singing voice synthesizer")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def score_opts(sp):
+        sp.add_argument("input", help="score file (.musicxml, .xml, .mxl)")
+        sp.add_argument("--part", type=_part, default=None, help="part to sing: number (1 = first) or id/name")
+        sp.add_argument("--verse", type=int, default=None, help="verse (lyric line) to sing, 1 = first")
+        sp.add_argument("--voice", type=int, default=None, help="voice within the part, 1 = first")
+        sp.add_argument("--lenient", action="store_true",
+                        help="sing unknown lyrics as the nearest vowel and skip repairable problems, with warnings")
+
+    r = sub.add_parser("render", help="sing a score to a WAV or FLAC file")
+    score_opts(r)
+    r.add_argument("-o", "--output", required=True, help="output .wav or .flac")
+    r.add_argument("--singer", default=None, help="singer name (see 'utagoe singers')")
+    r.add_argument("--progress", action="store_true", help="always show the progress bar")
+    r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
+    r.set_defaults(func=_cmd_render)
+
+    s = sub.add_parser("singers", help="list the installed singers with their licence and credit")
+    s.set_defaults(func=_cmd_singers)
+
+    i = sub.add_parser("info", help="print what a score holds")
+    score_opts(i)
+    i.set_defaults(func=_cmd_info)
+    return p
+
+
+def _part(text: str):
+    return int(text) if text.isdigit() else text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UtagoeError as exc:
+        print(f"utagoe: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"utagoe: error: {exc.filename or exc}: no such file", file=sys.stderr)
+        return 2
+    except IsADirectoryError as exc:
+        print(f"utagoe: error: {exc.filename or exc}: is a folder, not a file", file=sys.stderr)
+        return 2
+    except PermissionError as exc:
+        print(f"utagoe: error: {exc.filename or exc}: permission denied", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("utagoe: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

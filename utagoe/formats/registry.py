@@ -1,0 +1,202 @@
+"""The score-format registry: which reader reads which file.
+
+A :class:`FormatRegistry` is an explicit object, filled in one place by
+:func:`default_registry`; there is no module-level registry. A file is matched
+by its extension first, then by sniffing its first bytes. Every reader gets the
+file's bytes (read here, size-checked, never modified) and a
+:class:`ReadOptions`, and returns a :class:`~utagoe.model.Project`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ScoreFormatError
+from ..model.score import Project
+
+#: No score file we read may be larger than this (bytes); members of compressed
+#: containers (.mxl) are held to the same limit once uncompressed.
+MAX_SCORE_BYTES = 64 * 1024 * 1024
+
+#: How many leading bytes ``sniff`` functions are shown.
+SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """What the caller asked for; a reader ignores what its format has no use for.
+
+    ``part``: 1-based index, or a part id or name. ``verse``: 1-based lyric line
+    number, or a lyric line name (e.g. ``"chorus"``). ``voice``: 1-based voice
+    number (or the voice id as a string). ``None`` lets the reader choose.
+    """
+
+    part: int | str | None = None
+    verse: int | str | None = None
+    voice: int | str | None = None
+    lenient: bool = False
+
+
+#: ``read(data, *, path, options) -> Project``
+ReadFunction = Callable[..., Project]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreReader:
+    """One score format: its name, file extensions, a sniffer and a read function."""
+
+    name: str
+    extensions: tuple[str, ...]
+    #: ``sniff(first_bytes) -> bool``: does this look like our format?
+    sniff: Callable[[bytes], bool]
+    #: ``read(data: bytes, *, path: str | None, options: ReadOptions) -> Project``
+    read: ReadFunction
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a ScoreReader needs a name")
+        exts = tuple(_normalise_extension(e) for e in self.extensions)
+        object.__setattr__(self, "extensions", exts)
+
+
+def _normalise_extension(ext: str) -> str:
+    ext = ext.strip().lower()
+    if not ext:
+        raise ValueError("empty file extension")
+    return ext if ext.startswith(".") else "." + ext
+
+
+class FormatRegistry:
+    """Readers by name and by extension. Build one with :func:`default_registry`."""
+
+    def __init__(self) -> None:
+        self._readers: list[ScoreReader] = []
+        self._by_extension: dict[str, ScoreReader] = {}
+
+    def register(self, reader: ScoreReader) -> ScoreReader:
+        """Add a reader. A second reader with the same name or extension is refused."""
+        if any(r.name == reader.name for r in self._readers):
+            raise ValueError(f"a score format named {reader.name!r} is already registered")
+        for ext in reader.extensions:
+            if ext in self._by_extension:
+                raise ValueError(f"extension {ext!r} already belongs to score format "
+                                 f"{self._by_extension[ext].name!r}")
+        self._readers.append(reader)
+        for ext in reader.extensions:
+            self._by_extension[ext] = reader
+        return reader
+
+    @property
+    def readers(self) -> tuple[ScoreReader, ...]:
+        return tuple(self._readers)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self._readers)
+
+    def describe_known(self) -> str:
+        """``musicxml (.xml .musicxml .mxl), midi (.mid)`` -- for error messages."""
+        if not self._readers:
+            return "(none)"
+        return ", ".join(f"{r.name} ({' '.join(r.extensions)})" for r in self._readers)
+
+    def by_name(self, name: str) -> ScoreReader:
+        for r in self._readers:
+            if r.name == name.lower():
+                return r
+        raise ScoreFormatError(f"unknown score format {name!r}; known formats: "
+                               f"{self.describe_known()}")
+
+    def by_extension(self, path: str | os.PathLike) -> ScoreReader | None:
+        name = Path(path).name.lower()
+        # longest extension first, so ".tar.gz"-style extensions could win over ".gz"
+        for ext in sorted(self._by_extension, key=len, reverse=True):
+            if name.endswith(ext) and len(name) > len(ext):
+                return self._by_extension[ext]
+        return None
+
+    def by_content(self, first_bytes: bytes) -> ScoreReader | None:
+        head = bytes(first_bytes[:SNIFF_BYTES])
+        for r in self._readers:
+            try:
+                if r.sniff(head):
+                    return r
+            except Exception:  # a sniffer must never break the lookup
+                continue
+        return None
+
+    def lookup(self, path: str | os.PathLike | None, first_bytes: bytes) -> ScoreReader:
+        """The reader for a file: by extension, else by its first bytes."""
+        reader = self.by_extension(path) if path is not None else None
+        if reader is None:
+            reader = self.by_content(first_bytes)
+        if reader is None:
+            shown = f"{Path(path).name!r}" if path is not None else "these bytes"
+            raise ScoreFormatError(
+                f"cannot tell which score format {shown} is (unknown extension and "
+                f"content); known formats: {self.describe_known()}",
+                path=None if path is None else str(path))
+        return reader
+
+    def read(self, path: str | os.PathLike, options: ReadOptions | None = None, *,
+             format_name: str | None = None) -> Project:
+        """Read a score file (never modified) into a Project."""
+        options = options or ReadOptions()
+        data = read_limited(path)
+        reader = self.by_name(format_name) if format_name else self.lookup(path, data)
+        return reader.read(data, path=str(path), options=options)
+
+    def read_bytes(self, data: bytes, options: ReadOptions | None = None, *,
+                   name: str | None = None, format_name: str | None = None) -> Project:
+        """Read a score held in memory; ``name`` (a file name) helps find its format."""
+        options = options or ReadOptions()
+        if len(data) > MAX_SCORE_BYTES:
+            raise ScoreFormatError(_too_big(len(data)), path=name)
+        reader = self.by_name(format_name) if format_name else self.lookup(name, data)
+        return reader.read(bytes(data), path=name, options=options)
+
+
+def _too_big(size: int) -> str:
+    return (f"file is too large to be a score ({size / 2**20:.1f} MiB; the limit is "
+            f"{MAX_SCORE_BYTES // 2**20} MiB)")
+
+
+def read_limited(path: str | os.PathLike, limit: int = MAX_SCORE_BYTES) -> bytes:
+    """All bytes of a file, refusing files over ``limit`` bytes with ScoreFormatError."""
+    p = str(path)
+    try:
+        size = os.stat(p).st_size
+        if os.path.isdir(p):
+            raise ScoreFormatError("is a directory, not a score file", path=p)
+        if size > limit:
+            raise ScoreFormatError(_too_big(size), path=p)
+        with open(p, "rb") as f:
+            data = f.read(limit + 1)
+    except FileNotFoundError:
+        raise ScoreFormatError("no such file", path=p) from None
+    except PermissionError:
+        raise ScoreFormatError("permission denied", path=p) from None
+    except IsADirectoryError:
+        raise ScoreFormatError("is a directory, not a score file", path=p) from None
+    except OSError as e:
+        raise ScoreFormatError(f"cannot read file: {e.strerror or e}", path=p) from None
+    if len(data) > limit:  # grew while we looked, or a special file
+        raise ScoreFormatError(_too_big(len(data)), path=p)
+    return data
+
+
+def default_registry() -> FormatRegistry:
+    """A registry holding every score format utagoe reads. The one place they are listed."""
+    from . import musicxml
+
+    registry = FormatRegistry()
+    registry.register(ScoreReader(
+        name="musicxml",
+        extensions=(".musicxml", ".xml", ".mxl"),
+        sniff=musicxml.sniff,
+        read=musicxml.read,
+        description="MusicXML, partwise (.musicxml, .xml) or compressed (.mxl)",
+    ))
+    return registry

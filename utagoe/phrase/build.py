@@ -1,0 +1,97 @@
+"""Project -> RenderPhrases: lyrics, timing, labels and pitch, split at rests."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..expression.pitch import SungNote, pitch_curve
+from ..model.curves import Curve
+from ..model.score import Project, Track
+from ..settings import RenderSettings
+from ..timing.align import TimedPhoneme, align
+from .labels import full_context_labels
+from .phrase import FRAME_PERIOD_S, RenderPhrase
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPhrases:
+    track_index: int
+    phrases: tuple[RenderPhrase, ...]
+    warnings: tuple[str, ...]
+
+
+def _floor_frame(t_s: float) -> float:
+    return math.floor(t_s / FRAME_PERIOD_S + 1e-9) * FRAME_PERIOD_S
+
+
+def _ceil_frame(t_s: float) -> float:
+    return math.ceil(t_s / FRAME_PERIOD_S - 1e-9) * FRAME_PERIOD_S
+
+
+def _clip(p: TimedPhoneme, start_s: float, end_s: float) -> TimedPhoneme:
+    return TimedPhoneme(p.symbol, max(p.start_s, start_s), min(p.end_s, end_s),
+                        p.note_index, p.kind, p.syllable_index)
+
+
+def sung_notes(timed: list[TimedPhoneme], notes) -> list[SungNote]:
+    """The span each note is sung (its first nucleus to its last) with its pitch."""
+    spans: dict[int, list[float]] = {}
+    for p in timed:
+        if p.kind == "vowel" and p.note_index >= 0:
+            s = spans.setdefault(p.note_index, [p.start_s, p.end_s])
+            s[0] = min(s[0], p.start_s)
+            s[1] = max(s[1], p.end_s)
+    return [SungNote(s, e, float(notes[i].pitch)) for i, (s, e) in sorted(spans.items())]
+
+
+def build_track_phrases(project: Project, track_index: int, *, singer: str, phonemizer,
+                        settings: RenderSettings) -> TrackPhrases:
+    track: Track = project.tracks[track_index]
+    notes = sorted(track.notes, key=lambda n: (n.start_ticks, -n.pitch))
+    where = f"{project.source_path or 'project'}: track {track_index + 1} ({track.name})"
+    result = phonemizer.phonemize(notes, lenient=settings.lenient_lyrics, where=where)
+    axis = project.time_axis()
+    timed = align(notes, list(result.notes), axis, settings=settings.timing,
+                  lead_in_s=settings.lead_in_s)
+    if not timed:
+        return TrackPhrases(track_index, (), tuple(result.warnings))
+    labels = full_context_labels(timed, notes, project)
+    sung = sung_notes(timed, notes)
+    sung_starts = np.array([n.start_s for n in sung])
+
+    # runs of sung phonemes between rests
+    rest_idx = [i for i, p in enumerate(timed) if p.kind == "rest"]
+    bounds = [-1] + rest_idx + [len(timed)]
+    phrases: list[RenderPhrase] = []
+    margin = settings.phrase_rest_margin_s
+    for a, b in zip(bounds, bounds[1:]):
+        if b - a <= 1:
+            continue  # no sung phoneme between these rests
+        items: list[tuple[TimedPhoneme, str]] = []
+        if a >= 0:
+            r = timed[a]
+            keep = min(margin, r.duration_s / 2)
+            items.append((_clip(r, r.end_s - keep, r.end_s), labels[a]))
+        items.extend((timed[k], labels[k]) for k in range(a + 1, b))
+        if b < len(timed):
+            r = timed[b]
+            keep = min(margin, r.duration_s / 2)
+            items.append((_clip(r, r.start_s, r.start_s + keep), labels[b]))
+        start_s = _ceil_frame(items[0][0].start_s)
+        end_s = _floor_frame(items[-1][0].end_s)
+        items = [(_clip(p, start_s, end_s), lab) for p, lab in items]
+        items = [(p, lab) for p, lab in items if p.end_s > p.start_s]
+        if end_s - start_s < 2 * FRAME_PERIOD_S or not items:
+            continue
+        n_frames = int(round((end_s - start_s) / FRAME_PERIOD_S))
+        times = start_s + np.arange(n_frames) * FRAME_PERIOD_S
+        lo = max(0, int(np.searchsorted(sung_starts, start_s - 2.0)) - 1)
+        hi = int(np.searchsorted(sung_starts, end_s + 2.0)) + 1
+        curve = pitch_curve(sung[lo:hi], times, settings=settings.pitch)
+        phrases.append(RenderPhrase(
+            singer=singer, start_s=start_s, end_s=end_s,
+            phonemes=tuple(p for p, _ in items), labels=tuple(lab for _, lab in items),
+            pitch=Curve(curve, start_s, FRAME_PERIOD_S)))
+    return TrackPhrases(track_index, tuple(phrases), tuple(result.warnings))

@@ -1,0 +1,59 @@
+"""RenderPhrase: everything a voice needs to sing one phrase, frozen and hashed.
+
+Times are in seconds on the song's clock. ``key()`` is the cache key: two
+phrases with the same key sound the same, so an edit re-renders only the
+phrases whose key it changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model.curves import Curve
+from ..timing.align import TimedPhoneme
+
+FRAME_PERIOD_S = 0.005
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RenderPhrase:
+    singer: str
+    #: span to render, in song seconds: the first phoneme's start to the last one's end
+    start_s: float
+    end_s: float
+    phonemes: tuple[TimedPhoneme, ...]
+    #: one Sinsy-format full-context label per phoneme (the lingua franca of HTS,
+    #: NNSVS and ENUNU singers), without times
+    labels: tuple[str, ...]
+    #: the F0 to sing, as float MIDI note numbers on a grid starting at start_s
+    pitch: Curve
+    #: loudness offset of the whole phrase, dB
+    gain_db: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(self.labels) != len(self.phonemes):
+            raise ValueError("one label per phoneme is needed")
+        if self.end_s <= self.start_s:
+            raise ValueError("a phrase must have a positive length")
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def frame_count(self, period_s: float = FRAME_PERIOD_S) -> int:
+        return int(round((self.end_s - self.start_s) / period_s))
+
+    def key(self) -> str:
+        h = hashlib.sha256()
+        h.update(self.singer.encode())
+        # relative to the phrase start, so a phrase moved in time keeps its key
+        t0 = self.start_s
+        h.update(struct.pack("<2d", self.end_s - t0, self.gain_db))
+        for p, lab in zip(self.phonemes, self.labels):
+            h.update(f"{p.symbol}|{p.start_s - t0:.6f}|{p.end_s - t0:.6f}|{p.kind}|{lab}\n".encode())
+        h.update(struct.pack("<2d", self.pitch.start_s - t0, self.pitch.period_s))
+        h.update(np.ascontiguousarray(self.pitch.values, dtype=np.float64).tobytes())
+        return h.hexdigest()

@@ -1,0 +1,113 @@
+"""The render boundary: project -> phrases -> voices -> mix.
+
+Phrases are rendered through a cache keyed by ``RenderPhrase.key()``, so
+rendering an edited project again only sings the phrases the edit changed.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..audio import Audio
+from ..errors import UtagoeError
+from ..lyrics.registry import default_phonemizers
+from ..mix.mixer import mix, normalize_peak, place, resample
+from ..model.score import Project
+from ..phrase.build import build_track_phrases
+from ..settings import RenderSettings
+from ..voices.base import CancelToken, VoiceRegistry, default_voices
+
+#: progress(done_phrases, total_phrases)
+Progress = Callable[[int, int], None]
+
+
+class RenderCache:
+    """Rendered phrases by key, least recently used dropped past ``max_phrases``."""
+
+    def __init__(self, max_phrases: int = 2048) -> None:
+        self.max_phrases = max_phrases
+        self._items: OrderedDict[str, Audio] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Audio | None:
+        a = self._items.get(key)
+        if a is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return a
+
+    def put(self, key: str, audio: Audio) -> None:
+        self._items[key] = audio
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_phrases:
+            self._items.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    mix: Audio
+    stems: tuple[Audio, ...]
+    warnings: tuple[str, ...]
+    phrases_rendered: int
+    phrases_cached: int
+
+
+def render_project(project: Project, *, singer: str | None = None,
+                   settings: RenderSettings | None = None,
+                   voices: VoiceRegistry | None = None, cache: RenderCache | None = None,
+                   progress: Progress | None = None, cancel: CancelToken | None = None) -> RenderResult:
+    settings = settings or RenderSettings()
+    voices = voices or default_voices()
+    phonemizer = default_phonemizers().get(settings.language)
+    rate = settings.sample_rate_hz
+    if not project.tracks or not any(t.notes for t in project.tracks):
+        raise UtagoeError(f"{project.source_path or 'project'}: nothing to sing (no notes)")
+
+    # phrases first, so progress knows the total
+    plans = []
+    warnings: list[str] = list(project.warnings)
+    for i, track in enumerate(project.tracks):
+        if not track.notes:
+            continue
+        name = singer or track.singer or voices.default_name
+        voice = voices.get(name)
+        tp = build_track_phrases(project, i, singer=voice.info.name, phonemizer=phonemizer,
+                                 settings=settings)
+        warnings.extend(tp.warnings)
+        plans.append((voice, tp))
+    total = sum(len(tp.phrases) for _, tp in plans)
+    end_s = max((p.end_s for _, tp in plans for p in tp.phrases), default=0.0)
+    n_out = int(np.ceil(max(end_s, project.duration_s()) * rate)) + 1
+
+    done = rendered = cached = 0
+    stems = []
+    if progress:
+        progress(0, total)
+    for voice, tp in plans:
+        buf = np.zeros(n_out, dtype=np.float64)
+        for phrase in tp.phrases:
+            if cancel is not None:
+                cancel.check()
+            key = phrase.key()
+            audio = cache.get(key) if cache is not None else None
+            if audio is None:
+                audio = voice.render(phrase, cancel=cancel)
+                rendered += 1
+                if cache is not None:
+                    cache.put(key, audio)
+            else:
+                cached += 1
+            audio = resample(audio, sample_rate_hz=rate)
+            place(audio, buf, start_sample=int(round(phrase.start_s * rate)))
+            done += 1
+            if progress:
+                progress(done, total)
+        stems.append(Audio(buf.astype(np.float32)[None, :], rate))
+    mixed = normalize_peak(mix(stems), peak_dbfs=settings.peak_dbfs)
+    return RenderResult(mixed, tuple(stems), tuple(warnings), rendered, cached)
