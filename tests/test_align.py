@@ -1,0 +1,65 @@
+import pytest
+
+from utagoe.lyrics.base import NotePhonemes, Syllable
+from utagoe.model import Note, Tempo, TimeAxis
+from utagoe.timing.align import TimingSettings, align
+
+AX = TimeAxis.from_tempos([Tempo(0, 120.0)])  # 480 ticks = 0.5 s
+
+
+def syl(*p):
+    return NotePhonemes((Syllable(tuple(p)),))
+
+
+def test_vowels_land_on_the_beat_and_consonants_come_before():
+    notes = [Note(480, 480, 60, "か"), Note(960, 480, 62, "さ")]
+    timed = align(notes, [syl("k", "a"), syl("s", "a")], AX)
+    assert [p.symbol for p in timed] == ["pau", "k", "a", "s", "a", "pau"]
+    vowels = [p for p in timed if p.kind == "vowel"]
+    assert vowels[0].start_s == pytest.approx(0.5)
+    assert vowels[1].start_s == pytest.approx(1.0)
+    k, s = timed[1], timed[3]
+    assert k.end_s == pytest.approx(0.5) and k.duration_s > 0.03
+    assert s.end_s == pytest.approx(1.0) and s.duration_s > 0.05
+    # contiguous and increasing
+    for a, b in zip(timed, timed[1:]):
+        assert a.end_s == pytest.approx(b.start_s)
+        assert b.end_s > b.start_s
+
+
+def test_consonants_shrink_on_short_notes():
+    # 32nd notes at 120 bpm: 62.5 ms each
+    notes = [Note(480 + i * 60, 60, 60, "さ") for i in range(4)]
+    timed = align(notes, [syl("s", "a")] * 4, AX)
+    vowels = [p for p in timed if p.kind == "vowel"]
+    for v in vowels[:-1]:
+        assert v.duration_s >= 0.5 * 0.0625 - 1e-9  # the vowel keeps at least half
+    cons = [p for p in timed if p.kind == "consonant"][1:]
+    for c in cons:
+        assert c.duration_s <= 0.5 * 0.0625 + 1e-9
+
+
+def test_several_syllables_share_a_note_and_continuations_repeat_the_vowel():
+    notes = [Note(0, 960, 60, "かん"), Note(960, 480, 64, "+")]
+    nph = [NotePhonemes((Syllable(("k", "a")), Syllable(("N",)))), NotePhonemes((), continuation=True)]
+    timed = align(notes, nph, AX, lead_in_s=0.3)
+    syms = [p.symbol for p in timed]
+    assert syms == ["pau", "k", "a", "N", "N", "pau"]
+    n1 = timed[3]
+    assert n1.start_s == pytest.approx(0.5) and n1.syllable_index == 1
+    assert timed[4].note_index == 1 and timed[4].start_s == pytest.approx(1.0)
+
+
+def test_rests_become_pau_and_overlaps_are_cut():
+    notes = [Note(0, 600, 60, "あ"), Note(480, 480, 62, "い"), Note(1440, 480, 64, "う")]
+    timed = align(notes, [syl("a"), syl("i"), syl("u")], AX, lead_in_s=0.2)
+    assert [p.symbol for p in timed] == ["pau", "a", "i", "pau", "u", "pau"]
+    assert timed[1].end_s == pytest.approx(0.5)
+    assert timed[3].start_s == pytest.approx(1.0) and timed[3].end_s == pytest.approx(1.5)
+
+
+def test_consonant_scale_setting():
+    notes = [Note(960, 480, 60, "さ")]
+    short = align(notes, [syl("s", "a")], AX, settings=TimingSettings(consonant_scale=0.5))
+    long = align(notes, [syl("s", "a")], AX)
+    assert short[1].duration_s == pytest.approx(long[1].duration_s / 2)
