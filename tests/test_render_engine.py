@@ -1,0 +1,117 @@
+"""The render boundary with a test voice: placement, caching, peak, cancellation."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from utagoe.audio import Audio
+from utagoe.errors import RenderCancelled
+from utagoe.model import Note, Project, Tempo, Track
+from utagoe.model.units import midi_to_hz
+from utagoe.render.engine import RenderCache, render_project
+from utagoe.settings import RenderSettings
+from utagoe.voices.base import CancelToken, SingerInfo, VoiceRegistry
+
+RATE = 16000
+
+
+class SineVoice:
+    """Sings the phrase's pitch curve as a sine: enough to test the plumbing."""
+
+    info = SingerInfo("sine", "Sine", "ja", "none", "test voice")
+    sample_rate_hz = RATE
+
+    def __init__(self):
+        self.rendered = []
+
+    def render(self, phrase, *, cancel=None):
+        self.rendered.append(phrase.key())
+        n = int(round(phrase.duration_s * RATE))
+        t_frames = phrase.pitch.times_s()
+        t = phrase.start_s + np.arange(n) / RATE
+        hz = midi_to_hz(np.interp(t, t_frames, phrase.pitch.values))
+        phase = 2 * np.pi * np.cumsum(hz) / RATE
+        return Audio((0.3 * np.sin(phase)).astype(np.float32), RATE)
+
+
+def registry(voice):
+    reg = VoiceRegistry()
+    reg.register(voice.info, lambda: voice)
+    return reg
+
+
+def song():
+    # two phrases separated by a half-note rest, at 120 bpm
+    notes = (Note(480, 480, 60, "か"), Note(960, 480, 64, "き"),
+             Note(2400, 480, 67, "く"), Note(2880, 960, 65, "け"))
+    return Project((Track("v", notes),), tempos=(Tempo(0, 120.0),))
+
+
+def test_phrases_are_placed_on_the_song_clock():
+    v = SineVoice()
+    res = render_project(song(), voices=registry(v), settings=RenderSettings(sample_rate_hz=RATE))
+    assert res.phrases_rendered == 2 and len(v.rendered) == 2
+    x = res.mix.samples[0]
+    assert res.mix.sample_rate == RATE
+    # silence in the middle of the rest, sound in the middle of each note
+    mid_rest = x[int(1.55 * RATE):int(1.65 * RATE)]
+    assert np.max(np.abs(mid_rest)) == 0
+    assert np.max(np.abs(x[int(0.6 * RATE):int(0.9 * RATE)])) > 0.5
+    # peak normalised to -1 dBFS
+    assert np.max(np.abs(x)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
+    assert np.all(np.isfinite(x))
+
+
+def test_an_edit_re_renders_only_the_phrase_it_touched():
+    v = SineVoice()
+    reg = registry(v)
+    cache = RenderCache()
+    settings = RenderSettings(sample_rate_hz=RATE)
+    p = song()
+    render_project(p, voices=reg, cache=cache, settings=settings)
+    t = p.tracks[0]
+    edited = replace(p, tracks=(replace(t, notes=t.notes[:3] + (replace(t.notes[3], pitch=62),)),))
+    res = render_project(edited, voices=reg, cache=cache, settings=settings)
+    assert res.phrases_rendered == 1 and res.phrases_cached == 1
+    again = render_project(edited, voices=reg, cache=cache, settings=settings)
+    assert again.phrases_rendered == 0
+    assert np.array_equal(again.mix.samples, res.mix.samples)
+
+
+def test_same_input_gives_the_same_phrase_keys():
+    from utagoe.lyrics.registry import default_phonemizers
+    from utagoe.phrase.build import build_track_phrases
+
+    ph = default_phonemizers().get("ja")
+    a = build_track_phrases(song(), 0, singer="x", phonemizer=ph, settings=RenderSettings())
+    b = build_track_phrases(song(), 0, singer="x", phonemizer=ph, settings=RenderSettings())
+    assert [p.key() for p in a.phrases] == [p.key() for p in b.phrases]
+    assert len({p.key() for p in a.phrases}) == len(a.phrases)
+    for ph_ in a.phrases:
+        # phonemes are contiguous, inside the phrase, one label each
+        assert ph_.phonemes[0].start_s == pytest.approx(ph_.start_s)
+        assert ph_.phonemes[-1].end_s == pytest.approx(ph_.end_s)
+        for x, y in zip(ph_.phonemes, ph_.phonemes[1:]):
+            assert x.end_s == pytest.approx(y.start_s)
+        assert len(ph_.labels) == len(ph_.phonemes)
+        assert len(ph_.pitch.values) == ph_.frame_count()
+
+
+def test_progress_and_cancel():
+    v = SineVoice()
+    seen = []
+    render_project(song(), voices=registry(v), settings=RenderSettings(sample_rate_hz=RATE),
+                   progress=lambda d, t: seen.append((d, t)))
+    assert seen[0] == (0, 2) and seen[-1] == (2, 2)
+    tok = CancelToken()
+    tok.cancel()
+    with pytest.raises(RenderCancelled):
+        render_project(song(), voices=registry(SineVoice()), cancel=tok,
+                       settings=RenderSettings(sample_rate_hz=RATE))
+
+
+def test_unknown_singer_lists_the_known_ones():
+    from utagoe.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="sine"):
+        render_project(song(), singer="nobody", voices=registry(SineVoice()))
