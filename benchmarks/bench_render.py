@@ -38,6 +38,24 @@ def time_ours(path: str, voices) -> tuple[float, object]:
     return time.perf_counter() - t0, audio
 
 
+def sinsy_copy(path: str, out: Path) -> str:
+    """Sinsy marks a melisma with the lyric 'ー', not with a lyric-less note: write a
+    copy that says it Sinsy's way, so Sinsy is judged on what the score means."""
+    import xml.etree.ElementTree as ET
+
+    tree = ET.parse(path)
+    for note in tree.getroot().iter("note"):
+        if note.find("rest") is not None or note.find("lyric") is not None:
+            continue
+        if any(t.get("type") == "stop" for t in note.findall("tie")):
+            continue  # Sinsy merges tied notes itself
+        lyric = ET.SubElement(note, "lyric", number="1")
+        ET.SubElement(lyric, "syllabic").text = "single"
+        ET.SubElement(lyric, "text").text = "ー"
+    tree.write(out, encoding="UTF-8", xml_declaration=True)
+    return str(out)
+
+
 def time_sinsy(path: str):
     import pysinsy
 
@@ -118,10 +136,11 @@ def main() -> int:
     for song in args.songs:
         name = Path(song).stem
         # warm both once so neither pays first-call costs in the timing
+        for_sinsy = sinsy_copy(song, tmp / f"{name}.sinsy.musicxml")
         ours_s, audio = time_ours(song, voices)
-        sinsy_s, wav, sr = time_sinsy(song)
+        sinsy_s, wav, sr = time_sinsy(for_sinsy)
         ours_s = min(ours_s, time_ours(song, voices)[0])
-        sinsy_s = min(sinsy_s, time_sinsy(song)[0])
+        sinsy_s = min(sinsy_s, time_sinsy(for_sinsy)[0])
         dur = audio.duration_s
         ours_wav = tmp / f"{name}.utagoe.wav"
         sinsy_wav = tmp / f"{name}.sinsy.wav"
