@@ -54,7 +54,7 @@ def test_phrases_are_placed_on_the_song_clock():
     x = res.mix.samples[0]
     assert res.mix.sample_rate == RATE
     # silence in the middle of the rest, sound in the middle of each note
-    mid_rest = x[int(1.55 * RATE):int(1.65 * RATE)]
+    mid_rest = x[int(1.95 * RATE):int(2.05 * RATE)]
     assert np.max(np.abs(mid_rest)) == 0
     assert np.max(np.abs(x[int(0.6 * RATE):int(0.9 * RATE)])) > 0.5
     # peak normalised to -1 dBFS

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ...audio import Audio
-from ...dsp.mcep import mcep_to_power_envelope
+from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_power_envelope
 from ...dsp.world import world_fft_size, world_synthesize
 from ...errors import VoiceError
 from ...lyrics.base import NUCLEI
@@ -65,16 +65,6 @@ def phoneme_frames(phrase: RenderPhrase) -> list[int]:
     return [b - a for a, b in zip(edges, edges[1:])]
 
 
-def aperiodicity(voiced: np.ndarray, *, fft_size: int, sample_rate_hz: int,
-                 corner_hz: float = 4500.0, width_hz: float = 900.0,
-                 floor: float = 0.001, ceiling: float = 0.9) -> np.ndarray:
-    """Band aperiodicity: periodic below ``corner_hz``, breathy above; all noise when unvoiced."""
-    freqs_hz = np.arange(fft_size // 2 + 1) * sample_rate_hz / fft_size
-    shape = floor + (ceiling - floor) / (1.0 + np.exp(-(freqs_hz - corner_hz) / width_hz))
-    ap = np.where(voiced[:, None], shape[None, :], 1.0)
-    return ap
-
-
 class HTSSinger:
     """A Voice that sings with an HTS voice file."""
 
@@ -82,7 +72,7 @@ class HTSSinger:
         self.info = info
         self.path = Path(htsvoice_path)
         self.voice = read_htsvoice(self.path)
-        self.sample_rate_hz = int(self.voice.sampling_rate)
+        self.sample_rate_hz = int(self.voice.sample_rate_hz)
         self.alpha = float(self.voice.alpha)
         self.fft_size = world_fft_size(sample_rate_hz=self.sample_rate_hz)
 
@@ -107,7 +97,7 @@ class HTSSinger:
         if len(pitch) < n:
             pitch = np.concatenate([pitch, np.full(n - len(pitch), pitch[-1] if len(pitch) else 60.0)])
         f0_hz = np.where(voiced, midi_to_hz(pitch[:n]), 0.0)
-        samples = self._vocode(f0_hz, params.mgc, voiced, cancel)
+        samples = self._vocode(f0_hz, params.mgc, params.lpf, voiced, cancel)
         hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
         samples = samples[: n * hop]
         if len(samples) < n * hop:
@@ -121,7 +111,7 @@ class HTSSinger:
             samples *= 10 ** (phrase.gain_db / 20)
         return Audio(samples.astype(np.float32)[None, :], self.sample_rate_hz)
 
-    def _vocode(self, f0_hz, mgc, voiced, cancel) -> np.ndarray:
+    def _vocode(self, f0_hz, mgc, lpf, voiced, cancel) -> np.ndarray:
         n = len(f0_hz)
         hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
         out = np.zeros(n * hop + hop, dtype=np.float64)
@@ -131,8 +121,10 @@ class HTSSinger:
                 cancel.check()
             c1 = min(n, c0 + CHUNK_FRAMES)
             a, b = max(0, c0 - ov), min(n, c1 + ov)
+            # HTS mel-cepstra model 16-bit sample values; WORLD wants [-1, 1]
             sp = mcep_to_power_envelope(mgc[a:b], alpha=self.alpha, fft_size=self.fft_size)
-            ap = aperiodicity(voiced[a:b], fft_size=self.fft_size, sample_rate_hz=self.sample_rate_hz)
+            sp /= INT16_FULL_SCALE ** 2
+            ap = lpf_to_aperiodicity(lpf[a:b], fft_size=self.fft_size, voiced=voiced[a:b])
             y = world_synthesize(f0_hz[a:b], sp, ap, sample_rate_hz=self.sample_rate_hz,
                                  frame_period_s=FRAME_PERIOD_S)
             # window: ramps over the overlaps, so neighbouring chunks cross-fade
