@@ -1,0 +1,121 @@
+"""The built-in singer end to end: in tune, on time, clean, deterministic.
+
+These assert with our own code the properties the evalkit scorecard measures.
+"""
+import numpy as np
+import pytest
+
+from utagoe.dsp.world import harvest_f0_hz
+from utagoe.model import Note, Project, Tempo, Track
+from utagoe.model.units import hz_to_midi
+from utagoe.render.engine import render_project
+from utagoe.voices.base import default_voices
+
+pytest.importorskip("pyworld")
+
+
+@pytest.fixture(scope="module")
+def voices():
+    from utagoe.errors import VoiceError
+
+    try:
+        reg = default_voices(plugins=False)
+        reg.get("song070")
+    except VoiceError as exc:
+        pytest.skip(f"built-in singer unavailable: {exc}")
+    return reg
+
+
+BPM = 100.0
+Q = 480
+
+
+def score():
+    # rest, a legato phrase with a leap, a rest, a long note with vibrato
+    lyr = [("さ", 67), ("く", 69), ("ら", 72), ("さ", 64), ("く", 65), ("ら", 67)]
+    notes = [Note(Q + i * Q, Q, p, l) for i, (l, p) in enumerate(lyr)]
+    notes.append(Note(8 * Q, 3 * Q, 69, "あ"))
+    notes.append(Note(11 * Q, Q, 67, "+"))
+    return Project((Track("v", tuple(notes)),), tempos=(Tempo(0, BPM),))
+
+
+@pytest.fixture(scope="module")
+def rendered(voices):
+    return render_project(score(), voices=voices)
+
+
+def test_audio_is_finite_48k_and_peaks_at_minus_1_dbfs(rendered):
+    a = rendered.mix
+    assert a.sample_rate == 48000
+    x = a.samples[0]
+    assert np.all(np.isfinite(x))
+    assert np.max(np.abs(x)) <= 10 ** (-1 / 20) + 1e-6
+    p = score()
+    assert a.duration_s == pytest.approx(p.duration_s(), abs=0.05) or a.duration_s > p.duration_s()
+
+
+def test_sings_in_tune(rendered):
+    x = rendered.mix.samples[0].astype(np.float64)
+    f0 = harvest_f0_hz(x, sample_rate_hz=48000, frame_period_s=0.005)
+    p = score()
+    ax = p.time_axis()
+    all_cents = []
+    for n in p.tracks[0].notes:
+        s, e = ax.tick_to_seconds(n.start_ticks), ax.tick_to_seconds(n.end_ticks)
+        d = e - s
+        i0, i1 = int((s + 0.2 * d) / 0.005), int((e - 0.2 * d) / 0.005)
+        seg = f0[i0:i1]
+        seg = seg[seg > 0]
+        assert len(seg) > 0.8 * (i1 - i0), f"note at {s:.2f}s mostly unvoiced"
+        cents = (hz_to_midi(seg) - n.pitch) * 100
+        assert abs(np.median(cents)) < 25, f"note at {s:.2f}s: median {np.median(cents):.0f} cents"
+        all_cents.extend(cents)
+    assert np.mean(np.abs(all_cents) < 50) >= 0.95
+
+
+def test_vowel_onsets_on_the_beat(rendered):
+    """After a rest, the voiced onset of a note is within 50 ms of its start."""
+    x = rendered.mix.samples[0].astype(np.float64)
+    f0 = harvest_f0_hz(x, sample_rate_hz=48000, frame_period_s=0.005)
+    p = score()
+    ax = p.time_axis()
+    for n in (p.tracks[0].notes[0], p.tracks[0].notes[6]):
+        s = ax.tick_to_seconds(n.start_ticks)
+        window = f0[int((s - 0.15) / 0.005):int((s + 0.15) / 0.005)]
+        voiced = np.flatnonzero(window > 0)
+        onset = (s - 0.15) + voiced[0] * 0.005
+        assert abs(onset - s) <= 0.05, f"onset {onset:.3f}s for a note at {s:.3f}s"
+
+
+def count_clicks(x: np.ndarray, rate: int) -> int:
+    """Samples whose second difference stands far above its own local level
+    (a discontinuity, not a loud or noisy passage)."""
+    d2 = np.abs(np.diff(x, 2))
+    win = int(0.02 * rate)
+    local = np.sqrt(np.convolve(d2 ** 2, np.ones(win) / win, mode="same"))
+    return int(np.sum(d2 > 12 * local + 0.01))
+
+
+def test_no_clicks_and_silent_rests(rendered):
+    x = rendered.mix.samples[0].astype(np.float64)
+    assert count_clicks(x, 48000) == 0
+    # the middle of the rest between the phrases is (nearly) silent
+    p = score()
+    ax = p.time_axis()
+    mid = ax.tick_to_seconds(7.5 * Q)
+    rest = x[int((mid - 0.05) * 48000):int((mid + 0.05) * 48000)]
+    assert np.sqrt(np.mean(rest ** 2)) < 1e-3
+
+
+def test_click_detector_finds_a_click():
+    t = np.arange(48000) / 48000
+    x = 0.3 * np.sin(2 * np.pi * 220 * t)
+    assert count_clicks(x, 48000) == 0
+    x[24000:] *= -1  # a polarity flip mid-wave
+    x[24000] += 0.5
+    assert count_clicks(x, 48000) > 0
+
+
+def test_same_input_same_bytes(voices, rendered):
+    again = render_project(score(), voices=voices)
+    assert np.array_equal(again.mix.samples, rendered.mix.samples)
