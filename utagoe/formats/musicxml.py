@@ -1,0 +1,1275 @@
+"""MusicXML reader: partwise ``.musicxml`` / ``.xml`` and compressed ``.mxl``.
+
+Reads one part (the sung one) into a :class:`~utagoe.model.Project` on the
+480-ticks-per-quarter clock. Rests are gaps; a note without a lyric (melisma,
+extender, slur) gets :data:`~utagoe.model.CONTINUATION`; tied notes become one
+note; of a chord the top note is sung; grace and cue notes are not sung.
+
+Safety: the XML is parsed with expat, which never loads external DTDs or
+entities here; a DOCTYPE that declares any entity is refused at once (billion
+laughs, quadratic blowup, external and parameter entities). Sizes, note counts,
+tempi and the song's length are bounded, and every problem raises
+:class:`~utagoe.errors.ScoreFormatError` naming the file and line.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from xml.parsers import expat
+
+from ..errors import ScoreFormatError
+from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature,
+                           Track)
+from ..model.timeaxis import TimeAxis
+from ..model.units import TICKS_PER_QUARTER
+
+if TYPE_CHECKING:
+    from .registry import ReadOptions
+
+#: limits (a score beyond them is refused with ScoreFormatError)
+MAX_BYTES = 64 * 1024 * 1024
+MAX_NOTES = 200_000
+MAX_SONG_SECONDS = 24 * 3600
+MAX_BPM = 1000.0
+#: no song may be longer than this many quarter notes (24 h at the fastest tempo)
+MAX_QUARTERS = int(MAX_SONG_SECONDS / 60 * MAX_BPM)
+#: positions are integers on a clock this much finer than ticks: exact for every
+#: <divisions> that divides 480 * 240240 (1-16, 20, 21, 24, 480, 10080, ...), and
+#: off by far less than a tick otherwise, so that ties and chords still line up
+UNITS_PER_TICK = 240240
+UNITS_PER_QUARTER = TICKS_PER_QUARTER * UNITS_PER_TICK
+MAX_UNITS = MAX_QUARTERS * UNITS_PER_QUARTER
+#: elements kept in memory while parsing (only the elements the reader uses are kept)
+MAX_ELEMENTS = 3_000_000
+#: an .mxl member that expands more than this many times is taken for a zip bomb
+MAX_ZIP_RATIO = 200
+DEFAULT_BPM = 120.0
+
+_MUSICXML_MEDIA_TYPES = ("application/vnd.recordare.musicxml+xml",
+                         "application/vnd.recordare.musicxml")
+
+# --------------------------------------------------------------------------------------
+# Reporting
+
+
+class _Ctx:
+    """Where we are (file, .mxl member), strictness, and the warnings gathered."""
+
+    __slots__ = ("path", "member", "lenient", "warnings")
+
+    def __init__(self, path: str | None, lenient: bool) -> None:
+        self.path = path
+        self.member: str | None = None
+        self.lenient = lenient
+        self.warnings: list[str] = []
+
+    def _msg(self, message: str) -> str:
+        return f"{self.member}: {message}" if self.member else message
+
+    def error(self, message: str, line: int | None = None) -> ScoreFormatError:
+        return ScoreFormatError(self._msg(message), path=self.path, line=line)
+
+    def warn(self, message: str, line: int | None = None) -> None:
+        where = ":".join(str(p) for p in (self.path, line) if p is not None)
+        text = self._msg(message)
+        self.warnings.append(f"{where}: {text}" if where else text)
+
+    def problem(self, message: str, line: int | None = None) -> None:
+        """A recoverable problem: an error, or with ``lenient`` a warning."""
+        if not self.lenient:
+            raise self.error(message, line)
+        self.warn(message, line)
+
+
+# --------------------------------------------------------------------------------------
+# A small safe XML tree with line numbers
+
+
+class _Elem:
+    __slots__ = ("tag", "attrib", "children", "parts", "line")
+
+    def __init__(self, tag: str, attrib: dict, line: int) -> None:
+        self.tag = tag
+        self.attrib = attrib
+        self.children: list[_Elem] = []
+        self.parts: list[str] | None = None  # text chunks, for text-bearing tags
+        self.line = line
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts) if self.parts else ""
+
+    def find(self, tag: str) -> "_Elem | None":
+        for c in self.children:
+            if c.tag == tag:
+                return c
+        return None
+
+    def findall(self, tag: str) -> list["_Elem"]:
+        return [c for c in self.children if c.tag == tag]
+
+    def findtext(self, tag: str) -> str | None:
+        c = self.find(tag)
+        return None if c is None else c.text
+
+    def get(self, key: str, default=None):
+        return self.attrib.get(key, default)
+
+
+#: the only elements the reader looks at; everything else (and all below it) is not kept
+_KEEP = frozenset("""
+score-partwise score-timewise work work-title movement-title credit credit-type
+credit-words part-list score-part part-name part measure attributes divisions key fifths
+mode time beats beat-type senza-misura transpose chromatic octave-change note grace cue
+chord pitch step alter octave unpitched rest duration tie tied voice notations lyric text
+elision extend syllabic humming laughing backup forward direction direction-type
+metronome beat-unit beat-unit-dot per-minute metronome-note sound offset barline repeat
+""".split())
+
+#: elements whose text we read
+_TEXT = frozenset("""
+work-title movement-title credit-type credit-words part-name divisions fifths mode beats
+beat-type chromatic octave-change step alter octave duration voice text syllabic
+beat-unit per-minute offset
+""".split())
+
+_EMPTY_ATTRS = MappingProxyType({})
+_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+
+
+def _parse_xml(data: bytes, ctx: _Ctx, *, keep: frozenset | None = _KEEP,
+               count_notes: bool = True) -> _Elem:
+    """Parse ``data`` into an _Elem tree, keeping only ``keep`` tags (all if None)."""
+    try:
+        return _parse_xml_once(data, ctx, keep, count_notes, encoding=None)
+    except _UnknownEncoding as e:
+        enc = e.encoding
+    try:
+        text = data.decode(enc)
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise ctx.error(f"cannot decode the file as its declared encoding {enc!r}: {exc}",
+                        1) from None
+    return _parse_xml_once(text.encode("utf-8"), ctx, keep, count_notes, encoding="utf-8")
+
+
+class _UnknownEncoding(Exception):
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+
+
+def _parse_xml_once(data: bytes, ctx: _Ctx, keep: frozenset | None, count_notes: bool,
+                    encoding: str | None) -> _Elem:
+    parser = expat.ParserCreate(encoding)
+    parser.buffer_text = True
+    # never read external DTDs or parameter entities (the default, made explicit)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    stack: list[_Elem | None] = []
+    root: list[_Elem] = []
+    counts = [0, 0]  # kept elements, notes
+
+    def refuse_entity(name, is_param=False, *rest):
+        kind = "parameter entity" if is_param else "entity"
+        raise ctx.error(f"the DOCTYPE declares {kind} {name!r}; documents that declare "
+                        "entities are refused (they can expand without bound or read "
+                        "other files)", parser.CurrentLineNumber)
+
+    def unparsed_entity(name, *rest):
+        refuse_entity(name)
+
+    def external_ref(context, base, system_id, public_id):
+        raise ctx.error(f"external entity {system_id!r} is not loaded",
+                        parser.CurrentLineNumber)
+
+    def skipped_entity(name, is_param):
+        # a reference to an entity we have no declaration for
+        ctx.problem(f"undefined entity &{name}; ignored", parser.CurrentLineNumber)
+
+    def start(tag, attrs):
+        if tag == "note" and count_notes:
+            counts[1] += 1
+            if counts[1] > MAX_NOTES:
+                raise ctx.error(f"more than {MAX_NOTES} notes; refusing to read such a "
+                                "large score", parser.CurrentLineNumber)
+        if stack:
+            parent = stack[-1]
+            if parent is None or (keep is not None and tag not in keep):
+                stack.append(None)
+                return
+        counts[0] += 1
+        if counts[0] > MAX_ELEMENTS:
+            raise ctx.error(f"more than {MAX_ELEMENTS} elements; refusing to read such a "
+                            "large document", parser.CurrentLineNumber)
+        el = _Elem(tag, attrs or _EMPTY_ATTRS, parser.CurrentLineNumber)
+        if keep is None or tag in _TEXT:
+            el.parts = []
+        if stack:
+            stack[-1].children.append(el)  # type: ignore[union-attr]
+        else:
+            root.append(el)
+        stack.append(el)
+
+    def end(tag):
+        stack.pop()
+
+    def chars(data):
+        if stack:
+            el = stack[-1]
+            if el is not None and el.parts is not None:
+                el.parts.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = chars
+    parser.EntityDeclHandler = refuse_entity
+    parser.UnparsedEntityDeclHandler = unparsed_entity
+    parser.ExternalEntityRefHandler = external_ref
+    parser.SkippedEntityHandler = skipped_entity
+
+    try:
+        try:
+            parser.Parse(data, True)
+        except LookupError as e:  # pyexpat asked Python's codecs about a bad name
+            raise ctx.error(f"unknown character encoding ({e})", 1) from None
+        except (ValueError, UnicodeError) as e:
+            # pyexpat: "multi-byte encodings are not supported" (Shift_JIS, GBK, ...)
+            m = _ENCODING_RE.match(data[:400].lstrip(b"\xef\xbb\xbf"))
+            if encoding is None and m:
+                raise _UnknownEncoding(m.group(1).decode("ascii")) from None
+            raise ctx.error(f"cannot parse the XML: {e}", parser.CurrentLineNumber) from None
+    except expat.ExpatError as e:
+        code = getattr(e, "code", None)
+        if code == expat.errors.codes.get(expat.errors.XML_ERROR_UNKNOWN_ENCODING) \
+                and encoding is None:
+            m = _ENCODING_RE.match(data[:400].lstrip(b"\xef\xbb\xbf"))
+            if m:
+                raise _UnknownEncoding(m.group(1).decode("ascii")) from None
+        message = expat.errors.messages.get(code, str(e)) if code else str(e)
+        line = getattr(e, "lineno", None)
+        if ctx.lenient and root and root[0].tag == "score-partwise":
+            ctx.warn(f"the XML is not well-formed ({message}); reading only what comes "
+                     "before this point", line)
+        else:
+            hint = ""
+            if stack and (line or 0) > 1 and any(
+                    m in message for m in ("no element found", "unclosed token",
+                                           "unclosed CDATA", "partial character")):
+                hint = " (the file looks truncated)"
+            raise ctx.error(f"not well-formed XML: {message}{hint}", line) from None
+    if not root:
+        raise ctx.error("no XML element found", 1)
+    return root[0]
+
+
+# --------------------------------------------------------------------------------------
+# Reading the bytes: plain XML or .mxl
+
+
+def sniff(head: bytes) -> bool:
+    """Do these first bytes look like MusicXML (plain or .mxl)?"""
+    if head.startswith(b"PK\x03\x04"):
+        return (b"application/vnd.recordare.musicxml" in head
+                or b"META-INF/container.xml" in head[:512])
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = head.decode("utf-16", errors="ignore")
+    else:
+        text = head.decode("latin-1")
+    return "<score-partwise" in text or "<score-timewise" in text
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:1024]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00",
+                        b"\x00<", b"<\x00")):
+        return False  # UTF-16/32
+    return b"\x00" in head
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: _Ctx,
+                 limit: int = MAX_BYTES) -> bytes:
+    name = info.filename
+    if info.file_size > limit:
+        raise ctx.error(f".mxl member {name!r} is {info.file_size / 2**20:.1f} MiB "
+                        f"uncompressed; the limit is {limit // 2**20} MiB")
+    ratio = info.file_size // max(info.compress_size, 1)
+    if info.file_size > 1 << 20 and ratio > MAX_ZIP_RATIO:
+        raise ctx.error(f".mxl member {name!r} expands {ratio} times; refusing what looks "
+                        "like a zip bomb")
+    try:
+        with zf.open(info) as f:
+            out = f.read(limit + 1)
+    except Exception as e:  # encrypted, bad CRC, zlib.error, unsupported method, ...
+        raise ctx.error(f"cannot read .mxl member {name!r}: {e}") from None
+    if len(out) > limit:
+        raise ctx.error(f".mxl member {name!r} is larger than its header says "
+                        f"(over {limit // 2**20} MiB)")
+    return out
+
+
+def _unpack_mxl(data: bytes, ctx: _Ctx) -> tuple[bytes, str]:
+    """The root MusicXML document inside an .mxl, and its member name."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except Exception as e:  # BadZipFile, NotImplementedError, EOFError, ValueError, ...
+        raise ctx.error(f"not a valid .mxl (zip) file: {e}") from None
+    if len(infos) > 10_000:
+        raise ctx.error(f".mxl holds {len(infos)} files; refusing")
+    by_name = {i.filename: i for i in infos}
+    chosen: str | None = None
+    container = by_name.get("META-INF/container.xml")
+    if container is not None:
+        cdata = _read_member(zf, container, ctx, limit=1 << 20)
+        ctx.member = "META-INF/container.xml"
+        croot = _parse_xml(cdata, ctx, keep=None, count_notes=False)
+        ctx.member = None
+        for el in _iter(croot):
+            if el.tag != "rootfile":
+                continue
+            full = el.get("full-path")
+            media = el.get("media-type")
+            if full and (media is None or media in _MUSICXML_MEDIA_TYPES):
+                chosen = full
+                break
+        if chosen is not None and chosen not in by_name:
+            ctx.warn(f".mxl container names {chosen!r}, which is not in the archive")
+            chosen = None
+    if chosen is None:
+        for i in infos:
+            n = i.filename
+            if (not i.is_dir() and not n.upper().startswith("META-INF/")
+                    and n.lower().endswith((".xml", ".musicxml"))):
+                chosen = n
+                break
+    if chosen is None:
+        raise ctx.error(".mxl holds no MusicXML document (no rootfile in "
+                        "META-INF/container.xml and no .xml/.musicxml member)")
+    return _read_member(zf, by_name[chosen], ctx), chosen
+
+
+def _iter(root: _Elem):
+    todo = [root]
+    while todo:
+        el = todo.pop()
+        yield el
+        todo.extend(reversed(el.children))
+
+
+# --------------------------------------------------------------------------------------
+# Small value parsers
+
+_DECIMAL_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+_INT_RE = re.compile(r"^[+-]?[0-9]+$")
+_DIGITS_RE = re.compile(r"^[0-9]+$")
+_NUMBER_IN_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_BEAT_UNIT_QUARTERS = {
+    "maxima": Fraction(32), "long": Fraction(16), "breve": Fraction(8), "whole": Fraction(4),
+    "half": Fraction(2), "quarter": Fraction(1), "eighth": Fraction(1, 2),
+    "16th": Fraction(1, 4), "32nd": Fraction(1, 8), "64th": Fraction(1, 16),
+    "128th": Fraction(1, 32), "256th": Fraction(1, 64), "512th": Fraction(1, 128),
+    "1024th": Fraction(1, 256),
+}
+
+
+def _decimal(text: str | None, what: str, el: _Elem | None, ctx: _Ctx) -> Fraction:
+    t = (text or "").strip()
+    if len(t) > 40 or not _DECIMAL_RE.match(t):
+        raise ctx.error(f"{what} is not a number: {t[:40]!r}", el.line if el else None)
+    return Fraction(t)
+
+
+def _integer(text: str | None, what: str, el: _Elem | None, ctx: _Ctx) -> int:
+    t = (text or "").strip()
+    if len(t) > 12 or not _INT_RE.match(t):
+        # some writers put "4.0" where an integer belongs
+        if len(t) <= 40 and _DECIMAL_RE.match(t) and Fraction(t).denominator == 1:
+            return int(Fraction(t))
+        raise ctx.error(f"{what} is not an integer: {t[:40]!r}", el.line if el else None)
+    return int(t)
+
+
+def _units_to_ticks(u: int) -> int:
+    """A position in units to the nearest tick (halves round up)."""
+    return (u + UNITS_PER_TICK // 2) // UNITS_PER_TICK
+
+
+def _nominal_units(numerator: int, denominator: int) -> int:
+    """How long a measure of this time signature is, in units."""
+    return (4 * numerator * UNITS_PER_QUARTER + denominator // 2) // denominator
+
+
+# --------------------------------------------------------------------------------------
+# Scanning a part
+
+
+@dataclass(slots=True)
+class _Lyric:
+    number: int          # verse number
+    name: str | None     # lyric name= (lowercase), e.g. "chorus"
+    text: str | None     # None: no text (only <extend/>, humming, ...)
+    line: int
+
+
+@dataclass(slots=True)
+class _NoteEv:
+    measure: int             # measure index (0-based)
+    offset: int              # units from the measure start
+    duration: int            # units (0 for grace notes)
+    voice: str
+    pitch: int
+    grace: bool
+    tie_start: bool
+    tie_stop: bool
+    lyrics: list[_Lyric]
+    measure_number: str
+    line: int
+    seq: int                 # document order
+
+
+@dataclass(slots=True)
+class _Measure:
+    number: str
+    line: int
+    length: int              # units: the actual length, by the durations read
+
+
+@dataclass(slots=True)
+class _Part:
+    index: int               # 0-based, document order
+    id: str
+    name: str
+    line: int
+    measures: list[_Measure] = field(default_factory=list)
+    notes: list[_NoteEv] = field(default_factory=list)
+    #: (measure index, offset, priority (0 sound, 1 metronome), bpm, line)
+    tempos: list[tuple[int, int, int, float, int]] = field(default_factory=list)
+    #: measure index -> (numerator, denominator)
+    times: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: (measure index, offset, fifths, mode)
+    keys: list[tuple[int, int, int, str]] = field(default_factory=list)
+    unpitched: int = 0
+    lyric_on_rest: int = 0
+    repeats: bool = False
+
+    def describe(self) -> str:
+        name = f" {self.name!r}" if self.name and self.name != self.id else ""
+        return f"part {self.index + 1} (id {self.id!r}{name})"
+
+
+def _verse_number(attr: str | None, position: int) -> int:
+    if attr is not None:
+        a = attr.strip()
+        if _DIGITS_RE.match(a) and len(a) < 10:
+            return int(a)
+        m = re.search(r"([0-9]{1,9})$", a)
+        if m:
+            return int(m.group(1))
+    return position
+
+
+def _strip_hyphens(text: str, syllabic: str | None) -> str:
+    if syllabic in ("begin", "middle") and text.endswith(("-", "\u2010")) and len(text) > 1:
+        text = text[:-1].rstrip()
+    if syllabic in ("middle", "end") and text.startswith(("-", "\u2010")) and len(text) > 1:
+        text = text[1:].lstrip()
+    return text
+
+
+def _read_lyrics(note: _Elem) -> list[_Lyric]:
+    out: list[_Lyric] = []
+    position = 0
+    for ly in note.children:
+        if ly.tag != "lyric":
+            continue
+        position += 1
+        texts = [t.text.strip() for t in ly.children if t.tag == "text"]
+        text = "".join(texts)
+        syllabic = ly.findtext("syllabic")
+        text = _strip_hyphens(text, syllabic.strip() if syllabic else None)
+        name = ly.get("name")
+        out.append(_Lyric(number=_verse_number(ly.get("number"), position),
+                          name=name.strip().lower() if name else None,
+                          text=text or None, line=ly.line))
+    return out
+
+
+def _tie_flags(note: _Elem) -> tuple[bool, bool]:
+    start = stop = False
+    types = [t.get("type", "") for t in note.findall("tie")]
+    notations = note.find("notations")
+    if notations is not None:
+        types += [t.get("type", "") for t in notations.findall("tied")]
+    for t in types:
+        if t == "start":
+            start = True
+        elif t == "stop":
+            stop = True
+        elif t == "continue":
+            start = stop = True
+    return start, stop
+
+
+def _metronome_bpm(met: _Elem, ctx: _Ctx) -> float | None:
+    """Quarter notes per minute from a <metronome>, or None when it gives no tempo."""
+    if met.find("metronome-note") is not None:
+        return None
+    units: list[list] = []  # [undotted quarters, dots]
+    for c in met.children:
+        if c.tag == "beat-unit":
+            q = _BEAT_UNIT_QUARTERS.get(c.text.strip())
+            if q is None:
+                ctx.warn(f"metronome mark with unknown beat unit {c.text.strip()!r} ignored",
+                         c.line)
+                return None
+            units.append([q, 0])
+        elif c.tag == "beat-unit-dot" and units:
+            units[-1][1] += 1
+    pm = met.find("per-minute")
+    if pm is None or len(units) != 1:
+        return None  # e.g. a metric modulation (beat-unit = beat-unit)
+    m = _NUMBER_IN_TEXT.search(pm.text)
+    if not m:
+        ctx.warn(f"metronome mark without a number ({pm.text.strip()!r}) ignored", pm.line)
+        return None
+    return float(Fraction(m.group(0)) * _dotted(units[0][0], units[0][1]))
+
+
+def _dotted(undotted: Fraction, dots: int) -> Fraction:
+    """A dotted value: each dot adds half of what the previous one added."""
+    return undotted * (2 - Fraction(1, 2 ** min(dots, 16)))
+
+
+class _PartScanner:
+    """Walks one <part>, measure by measure, keeping the cursor in exact quarter notes."""
+
+    def __init__(self, pel: _Elem, index: int, name: str, ctx: _Ctx, seq: list[int]) -> None:
+        self.pel = pel
+        self.ctx = ctx
+        self.seq = seq  # shared document-order counter
+        self.part = _Part(index=index, id=pel.get("id", ""), name=name, line=pel.line)
+        self.divisions: Fraction | None = None
+        self.transpose = 0         # semitones: sounding = written + transpose
+        self.transpose_fifths = 0  # the same, on the circle of fifths
+        self.warned_no_divisions = False
+        self._units_cache: dict[tuple[str, Fraction], int] = {}
+        self._pitch_cache: dict[tuple, int] = {}
+
+    # -- durations --------------------------------------------------------------------
+    def units(self, el: _Elem, what: str, *, signed: bool = False) -> int:
+        """A duration element's value in units. Bad numbers raise ScoreFormatError;
+        absurd ones raise it even when lenient (see ``_Fatal``)."""
+        text = el.text.strip()
+        cached = self._units_cache.get((text, self.divisions))  # type: ignore[arg-type]
+        if cached is not None and (signed or cached >= 0):
+            return cached
+        ctx = self.ctx
+        d = _decimal(text, what, el, ctx)
+        if d < 0 and not signed:
+            raise ctx.error(f"negative {what}: {el.text.strip()}", el.line)
+        if self.divisions is None:
+            if not ctx.lenient:
+                raise ctx.error(f"{what} before any <divisions> in {self.part.describe()}",
+                                el.line)
+            if not self.warned_no_divisions:
+                ctx.warn("no <divisions> before the first duration; assuming 1 per quarter "
+                         "note", el.line)
+                self.warned_no_divisions = True
+            self.divisions = Fraction(1)
+        if abs(d) > MAX_QUARTERS * self.divisions:
+            raise _Fatal(ctx.error(f"{what} {text} is absurdly long (the song would last "
+                                   "more than 24 hours)", el.line))
+        u = math.floor(d * UNITS_PER_QUARTER / self.divisions + Fraction(1, 2))
+        if len(self._units_cache) < 10_000:
+            self._units_cache[(text, self.divisions)] = u
+        return u
+
+    def lenient_units(self, el: _Elem, what: str, *, signed: bool = False) -> int | None:
+        """Like ``units``, but with ``lenient`` a bad value is a warning and gives None."""
+        try:
+            return self.units(el, what, signed=signed)
+        except ScoreFormatError as e:
+            if not self.ctx.lenient:
+                raise
+            self.ctx.warn(e.message, el.line)
+            return None
+
+    # -- the part ---------------------------------------------------------------------
+    def scan(self) -> _Part:
+        try:
+            return self._scan()
+        except _Fatal as f:
+            raise f.error from None
+
+    def _scan(self) -> _Part:
+        ctx, part = self.ctx, self.part
+        total = 0  # units so far (a guard against absurd lengths)
+        for mi, mel in enumerate(self.pel.findall("measure")):
+            number = (mel.get("number") or str(mi + 1)).strip()
+            pos = maxpos = last_start = 0
+            for child in mel.children:
+                tag = child.tag
+                if tag == "note":
+                    pos, last_start = self._note(child, mi, number, pos, last_start)
+                elif tag == "backup" or tag == "forward":
+                    pos = self._move(child, tag, pos, number)
+                elif tag == "attributes":
+                    self._attributes(child, mi, pos)
+                elif tag == "direction":
+                    self._direction(child, mi, pos)
+                elif tag == "sound":
+                    self._sound(child, mi, pos)
+                elif tag == "barline":
+                    if child.find("repeat") is not None:
+                        part.repeats = True
+                if pos > maxpos:
+                    maxpos = pos
+            total += maxpos
+            if total > MAX_UNITS:
+                raise ctx.error(f"the song would last more than 24 hours (measure {number})",
+                                mel.line)
+            part.measures.append(_Measure(number=number, line=mel.line, length=maxpos))
+        return part
+
+    def _move(self, el: _Elem, tag: str, pos: int, number: str) -> int:
+        dur = el.find("duration")
+        if dur is None:
+            self.ctx.problem(f"<{tag}> without a <duration>", el.line)
+            return pos
+        q = self.lenient_units(dur, f"<{tag}> duration")
+        if q is None:
+            return pos
+        if tag == "forward":
+            return pos + q
+        if q > pos:
+            self.ctx.problem(f"<backup> of {dur.text.strip()} goes back past the start of "
+                             f"measure {number}", el.line)
+            return 0
+        return pos - q
+
+    def _note(self, nel: _Elem, mi: int, number: str, pos: int,
+              last_start: int) -> tuple[int, int]:
+        """Read one <note>; returns the new cursor and this note's start."""
+        ctx, part = self.ctx, self.part
+        grace = nel.find("grace") is not None
+        chord = nel.find("chord") is not None
+        duration = 0
+        if not grace:
+            dur = nel.find("duration")
+            if dur is None:
+                ctx.problem(f"note in measure {number} has no <duration>; dropped", nel.line)
+                return pos, last_start
+            q = self.lenient_units(dur, "note <duration>")
+            if q is None:
+                return pos, last_start
+            duration = q
+        start = last_start if chord else pos
+        new_pos = pos if (chord or grace) else pos + duration
+        for snd in nel.findall("sound"):  # not in the schema, but written by some programs
+            self._sound(snd, mi, start)
+        if nel.find("cue") is not None:
+            return new_pos, start
+        lyrics = _read_lyrics(nel)
+        if nel.find("rest") is not None:
+            if any(ly.text for ly in lyrics):
+                part.lyric_on_rest += 1
+            return new_pos, start
+        pitch_el = nel.find("pitch")
+        if pitch_el is None:
+            part.unpitched += 1
+            return new_pos, start
+        key = (pitch_el.findtext("step"), pitch_el.findtext("octave"),
+               pitch_el.findtext("alter"), self.transpose)
+        pitch = self._pitch_cache.get(key)
+        if pitch is None:
+            pitch = _read_pitch(pitch_el, self.transpose, ctx)
+            exact = key[2] is None or _INT_RE.match(key[2].strip())  # no microtones
+            if pitch is not None and exact and len(self._pitch_cache) < 10_000:
+                self._pitch_cache[key] = pitch
+        if pitch is None:
+            return new_pos, start
+        if not grace and duration == 0:
+            ctx.warn(f"note of zero duration in measure {number} dropped", nel.line)
+            return new_pos, start
+        voice = (nel.findtext("voice") or "").strip() or "1"
+        tie_start, tie_stop = _tie_flags(nel)
+        self.seq[0] += 1
+        part.notes.append(_NoteEv(measure=mi, offset=start, duration=duration, voice=voice,
+                                  pitch=pitch, grace=grace, tie_start=tie_start,
+                                  tie_stop=tie_stop, lyrics=lyrics, measure_number=number,
+                                  line=nel.line, seq=self.seq[0]))
+        return new_pos, start
+
+    def _attributes(self, el: _Elem, mi: int, pos: int) -> None:
+        ctx = self.ctx
+        for a in el.children:
+            if a.tag == "divisions":
+                try:
+                    d = _decimal(a.text, "<divisions>", a, ctx)
+                    if d <= 0:
+                        raise ctx.error(f"<divisions> must be > 0, got {a.text.strip()}",
+                                        a.line)
+                except ScoreFormatError as e:
+                    if not ctx.lenient or self.divisions is None:
+                        raise
+                    ctx.warn(f"{e.message}; keeping {self.divisions}", a.line)
+                    continue
+                self.divisions = d
+            elif a.tag == "transpose" and a.get("number") in (None, "1"):
+                chrom = a.findtext("chromatic")
+                octv = a.findtext("octave-change")
+                c = _integer(chrom, "<chromatic>", a, ctx) if chrom is not None else 0
+                o = _integer(octv, "<octave-change>", a, ctx) if octv is not None else 0
+                if abs(c) > 48 or abs(o) > 4:
+                    raise ctx.error(f"absurd <transpose>: chromatic {c}, octave-change {o}",
+                                    a.line)
+                self.transpose = c + 12 * o
+                self.transpose_fifths = 7 * c
+        _scan_time_and_key(el, self.part, mi, pos, self.transpose_fifths, ctx)
+
+    def _direction(self, el: _Elem, mi: int, pos: int) -> None:
+        at = pos
+        off = el.find("offset")
+        if off is not None and off.get("sound") == "yes":
+            q = self.lenient_units(off, "<offset>", signed=True)
+            if q is not None:
+                at = max(0, pos + q)
+        for dt in el.findall("direction-type"):
+            for met in dt.findall("metronome"):
+                bpm = _metronome_bpm(met, self.ctx)
+                if bpm is not None:
+                    _add_tempo(self.part, mi, at, 1, bpm, met.line, self.ctx)
+        for snd in el.findall("sound"):
+            self._sound(snd, mi, at)
+
+    def _sound(self, el: _Elem, mi: int, at: int) -> None:
+        tempo = el.get("tempo")
+        if tempo is None:
+            return
+        t = tempo.strip()
+        if len(t) > 40 or not _DECIMAL_RE.match(t):
+            self.ctx.problem(f"<sound tempo={tempo!r}> is not a number", el.line)
+            return
+        _add_tempo(self.part, mi, at, 0, float(Fraction(t)), el.line, self.ctx)
+
+
+class _Fatal(Exception):
+    """Carries a ScoreFormatError that ``lenient`` must not turn into a warning."""
+
+    def __init__(self, error: ScoreFormatError) -> None:
+        self.error = error
+
+
+def _read_pitch(pel: _Elem, transpose: int, ctx: _Ctx) -> int | None:
+    """MIDI note number of a <pitch> (sounding), or None (lenient) for a bad one."""
+    step_el = pel.find("step")
+    step = (step_el.text.strip().upper() if step_el is not None else "")
+    if step not in _STEPS:
+        ctx.problem(f"bad pitch step {step!r}; note dropped", pel.line)
+        return None
+    try:
+        oct_el = pel.find("octave")
+        octave = _integer(oct_el.text if oct_el is not None else None, "<octave>", pel, ctx)
+        alter_el = pel.find("alter")
+        alter = Fraction(0)
+        if alter_el is not None and alter_el.text.strip():
+            alter = _decimal(alter_el.text, "<alter>", alter_el, ctx)
+    except ScoreFormatError as e:
+        if not ctx.lenient:
+            raise
+        ctx.warn(f"{e.message}; note dropped", pel.line)
+        return None
+    if abs(octave) > 20 or abs(alter) > 12:
+        ctx.problem(f"absurd pitch: {step}, octave {octave}, alter {alter}; note dropped",
+                    pel.line)
+        return None
+    midi_exact = (octave + 1) * 12 + _STEPS[step] + alter + transpose
+    midi = math.floor(midi_exact + Fraction(1, 2))
+    if midi != midi_exact:
+        ctx.warn(f"microtonal pitch (alter {alter}) rounded to the nearest semitone", pel.line)
+    if not 0 <= midi <= 127:
+        ctx.problem(f"pitch {step}{octave} (alter {alter}) is outside the MIDI range 0-127; "
+                    "note dropped", pel.line)
+        return None
+    return midi
+
+
+def _scan_time_and_key(attrs: _Elem, part: _Part, mi: int, pos: int,
+                       transpose_fifths: int, ctx: _Ctx) -> None:
+    key = next((k for k in attrs.findall("key") if k.find("fifths") is not None), None)
+    if key is not None:
+        fifths = _integer(key.findtext("fifths"), "<fifths>", key, ctx)
+        if abs(fifths) > 15:
+            ctx.problem(f"absurd key signature: {fifths} fifths", key.line)
+        else:
+            f = fifths + transpose_fifths
+            while f > 7:
+                f -= 12
+            while f < -7:
+                f += 12
+            mode = (key.findtext("mode") or "").strip().lower()
+            part.keys.append((mi, pos, f, "minor" if mode == "minor" else "major"))
+    for t in attrs.findall("time"):
+        if t.find("senza-misura") is not None:
+            continue
+        beats = [b for b in t.children if b.tag == "beats"]
+        types = [b for b in t.children if b.tag == "beat-type"]
+        if not beats or len(beats) != len(types):
+            ctx.problem("<time> without matching <beats> and <beat-type>", t.line)
+            continue
+        total = Fraction(0)
+        dens = []
+        try:
+            for b, bt in zip(beats, types):
+                num = sum(_integer(x, "<beats>", b, ctx) for x in b.text.split("+"))
+                den = _integer(bt.text, "<beat-type>", bt, ctx)
+                if not (0 < num <= 1000 and 0 < den <= 1024):
+                    raise ctx.error(f"absurd time signature {num}/{den}", t.line)
+                total += Fraction(num, den)
+                dens.append(den)
+        except ScoreFormatError as e:
+            if not ctx.lenient:
+                raise
+            ctx.warn(e.message, t.line)
+            continue
+        den = math.lcm(*dens)
+        part.times.setdefault(mi, (int(total * den), den))
+        break  # one time signature per <attributes> (others are per staff)
+
+
+def _add_tempo(part: _Part, mi: int, at: int, priority: int, bpm: float, line: int,
+               ctx: _Ctx) -> None:
+    if not (0 < bpm <= MAX_BPM) or not math.isfinite(bpm):
+        ctx.problem(f"tempo {bpm:g} bpm is out of range (0, {MAX_BPM:g}]", line)
+        return
+    part.tempos.append((mi, at, priority, bpm, line))
+
+
+# --------------------------------------------------------------------------------------
+# Choosing what to sing
+
+
+def _voice_key(v: str):
+    return (0, int(v), v) if _DIGITS_RE.match(v) and len(v) < 10 else (1, 0, v)
+
+
+def _lyric_for(ev: _NoteEv, verse: int | str) -> _Lyric | None:
+    for ly in ev.lyrics:
+        if (ly.name == verse) if isinstance(verse, str) else (ly.number == verse):
+            return ly
+    return None
+
+
+def _has_lyrics(part: _Part, verse: int | str | None = None, voice: str | None = None) -> bool:
+    for ev in part.notes:
+        if voice is not None and ev.voice != voice:
+            continue
+        for ly in ev.lyrics:
+            if ly.text and (verse is None or (ly.name == verse if isinstance(verse, str)
+                                              else ly.number == verse)):
+                return True
+    return False
+
+
+def _parts_listing(parts: list[_Part]) -> str:
+    return "; ".join(p.describe() for p in parts)
+
+
+def _choose_part(parts: list[_Part], want, verse, ctx: _Ctx) -> _Part:
+    if want is None:
+        if verse is not None:
+            for p in parts:
+                if _has_lyrics(p, verse):
+                    return p
+        for p in parts:
+            if _has_lyrics(p):
+                return p
+        return parts[0]
+    if isinstance(want, bool) or not isinstance(want, (int, str)):
+        raise ctx.error(f"part must be a 1-based number or a part id or name, not {want!r}")
+    if isinstance(want, int):
+        if 1 <= want <= len(parts):
+            return parts[want - 1]
+        raise ctx.error(f"there is no part {want}; the score has {len(parts)}: "
+                        f"{_parts_listing(parts)}")
+    w = want.strip()
+    for p in parts:
+        if p.id == w:
+            return p
+    for p in parts:
+        if p.name.strip().lower() == w.lower():
+            return p
+    if _DIGITS_RE.match(w) and len(w) < 10 and 1 <= int(w) <= len(parts):
+        return parts[int(w) - 1]
+    raise ctx.error(f"no part with id or name {want!r}; the parts are: {_parts_listing(parts)}")
+
+
+def _verse_spec(want, ctx: _Ctx) -> int | str | None:
+    """The verse asked for: None, a number >= 1, or a lowercase lyric name."""
+    if want is None:
+        return None
+    if isinstance(want, bool) or not isinstance(want, (int, str)):
+        raise ctx.error(f"verse must be a 1-based number or a lyric name, not {want!r}")
+    if isinstance(want, str):
+        w = want.strip()
+        if not (_DIGITS_RE.match(w) and len(w) < 10):
+            if not w:
+                raise ctx.error("empty verse name")
+            return w.lower()
+        want = int(w)
+    if want < 1:
+        raise ctx.error(f"verse numbers start at 1, got {want}")
+    return want
+
+
+def _choose_verse(part: _Part, want: int | str | None, ctx: _Ctx) -> int | str:
+    numbers = sorted({ly.number for ev in part.notes for ly in ev.lyrics if ly.text})
+    names = sorted({ly.name for ev in part.notes for ly in ev.lyrics if ly.text and ly.name})
+    listing = (f"verses {', '.join(map(str, numbers)) or '(none)'}"
+               + (f"; lyric names {', '.join(names)}" if names else ""))
+    if want is None:
+        if not numbers or 1 in numbers:
+            return 1
+        ctx.warn(f"{part.describe()} has no verse 1; singing verse {numbers[0]}", part.line)
+        return numbers[0]
+    if isinstance(want, int):
+        if numbers and want not in numbers:
+            raise ctx.error(f"{part.describe()} has no verse {want}; it has {listing}")
+        return want
+    if want not in names:
+        raise ctx.error(f"{part.describe()} has no lyrics named {want!r}; it has {listing}")
+    return want
+
+
+def _choose_voice(part: _Part, want, verse, ctx: _Ctx) -> str:
+    voices = sorted({ev.voice for ev in part.notes if not ev.grace}, key=_voice_key)
+    if not voices:
+        raise ctx.error(f"{part.describe()} has no notes", part.line)
+    if want is None:
+        for v in voices:
+            if _has_lyrics(part, verse, v):
+                return v
+        return voices[0]
+    if isinstance(want, bool) or not isinstance(want, (int, str)):
+        raise ctx.error(f"voice must be a 1-based number or a voice id, not {want!r}")
+    w = str(want).strip()
+    if w not in voices:
+        raise ctx.error(f"{part.describe()} has no voice {w}; its voices are "
+                        f"{', '.join(voices)}")
+    return w
+
+
+# --------------------------------------------------------------------------------------
+# Building the project
+
+
+@dataclass(slots=True)
+class _Sung:
+    start: int   # units
+    end: int
+    pitch: int
+    lyric: str | None
+    lyric_line: int | None
+    tie_start: bool
+    tie_stop: bool
+    measure_number: str
+    line: int
+
+
+def _sung_notes(part: _Part, voice: str, verse, starts: list[int],
+                ctx: _Ctx) -> list[_Sung]:
+    evs = [ev for ev in part.notes if ev.voice == voice]
+    evs.sort(key=lambda e: (starts[e.measure] + e.offset, 0 if e.grace else 1, e.seq))
+    groups: list[list[_NoteEv]] = []
+    own_lyric: list[_Lyric | None] = []    # from the group's own notes
+    grace_lyric: list[_Lyric | None] = []  # from grace notes just before the group
+    pending: _Lyric | None = None
+    for ev in evs:
+        ly = _lyric_for(ev, verse)
+        if ly is not None and not ly.text:
+            ly = None
+        if ev.grace:
+            if ly is not None and pending is None:
+                pending = ly
+            continue
+        start = starts[ev.measure] + ev.offset
+        if groups and starts[groups[-1][0].measure] + groups[-1][0].offset == start:
+            groups[-1].append(ev)  # a chord (or notes written at the same time)
+            if own_lyric[-1] is None:
+                own_lyric[-1] = ly
+            continue
+        groups.append([ev])
+        own_lyric.append(ly)
+        grace_lyric.append(pending)
+        pending = None
+    if pending is not None:
+        ctx.warn(f"lyric {pending.text!r} on a grace note with no note after it dropped",
+                 pending.line)
+    lyrics: list[_Lyric | None] = []
+    for own, grace in zip(own_lyric, grace_lyric):
+        if own is not None and grace is not None:
+            ctx.warn(f"lyric {grace.text!r} on a grace note dropped: the next note has its "
+                     f"own lyric {own.text!r}", grace.line)
+        lyrics.append(own if own is not None else grace)
+
+    sung: list[_Sung] = []
+    for grp, ly in zip(groups, lyrics):
+        top = max(grp, key=lambda e: (e.pitch, -e.seq))
+        start = starts[top.measure] + top.offset
+        cur = _Sung(start=start, end=start + top.duration, pitch=top.pitch,
+                    lyric=ly.text if ly else None, lyric_line=ly.line if ly else None,
+                    tie_start=top.tie_start, tie_stop=top.tie_stop,
+                    measure_number=top.measure_number, line=top.line)
+        if sung:
+            prev = sung[-1]
+            if ((prev.tie_start or cur.tie_stop) and prev.pitch == cur.pitch
+                    and prev.end == cur.start):
+                if cur.lyric is None:
+                    prev.end = cur.end  # a tie: one sung note
+                    prev.tie_start = cur.tie_start
+                    continue
+                # a new syllable under a tie: the tie is a slip, the syllable is sung
+                ctx.warn(f"tied-to note in measure {cur.measure_number} has its own lyric "
+                         f"{cur.lyric!r}; sung as a new note", cur.lyric_line)
+            if cur.start < prev.end:
+                ctx.warn(f"notes overlap in voice {voice} (measure {cur.measure_number}); "
+                         "the earlier one is shortened", cur.line)
+                prev.end = cur.start
+        sung.append(cur)
+    return sung
+
+
+def _measure_starts(parts: list[_Part], chosen: _Part) -> tuple[list[int], list[int]]:
+    """Start (units) of every measure, and each measure's length.
+
+    A measure is as long as the sung part's durations say (so a pickup is short). If
+    the sung part falls short of its time signature while another part fills more of
+    the measure (rests left out of the sung part), the measure is stretched up to the
+    time signature's length, never beyond, so an overfull measure in an accompanying
+    part cannot shift the song.
+    """
+    n = max(len(p.measures) for p in parts)
+    lengths: list[int] = []
+    times = chosen.times or next((p.times for p in parts if p.times), {})
+    ts: tuple[int, int] | None = None
+    for i in range(n):
+        ts = times.get(i, ts)
+        nominal = _nominal_units(*ts) if ts else None
+        own = chosen.measures[i].length if i < len(chosen.measures) else 0
+        length = own
+        if nominal is None or own < nominal:
+            others = max((p.measures[i].length for p in parts if i < len(p.measures)),
+                         default=0)
+            length = max(own, others if nominal is None else min(others, nominal))
+        if length == 0:  # an empty measure everywhere: its time signature says how long
+            length = nominal if nominal is not None else 4 * UNITS_PER_QUARTER
+        lengths.append(length)
+    starts = [0] * (n + 1)
+    for i, length in enumerate(lengths):
+        starts[i + 1] = starts[i] + length
+    return starts, lengths
+
+
+def _time_signatures(parts: list[_Part], chosen: _Part, starts: list[int],
+                     lengths: list[int]) -> tuple[TimeSignature, ...]:
+    times = chosen.times or next((p.times for p in parts if p.times), {})
+    if not times:
+        return (TimeSignature(0, 4, 4),)
+    out: list[TimeSignature] = []
+    cur: tuple[int, int] | None = None
+    realign = False
+    for i, length in enumerate(lengths):
+        new = times.get(i)
+        if new is not None or (realign and cur is not None):
+            cur = new or cur
+            tick = _units_to_ticks(starts[i])
+            if out and (out[-1].numerator, out[-1].denominator) == cur and \
+                    (tick - out[-1].tick) % max(out[-1].measure_ticks, 1) == 0:
+                pass  # nothing changes: same signature, bars still line up
+            else:
+                out.append(TimeSignature(tick, cur[0], cur[1]))
+        # after a measure whose real length is not what its signature says (a pickup,
+        # a cadenza), say the signature again so bar lines line up from there on
+        realign = cur is not None and length != _nominal_units(*cur)
+    return tuple(out) or (TimeSignature(0, 4, 4),)
+
+
+def _key_signatures(chosen: _Part, starts: list[int]) -> tuple[KeySignature, ...]:
+    out: list[KeySignature] = []
+    for mi, off, fifths, mode in chosen.keys:
+        tick = _units_to_ticks(starts[mi] + off)
+        if out and (out[-1].fifths, out[-1].mode) == (fifths, mode):
+            continue
+        if out and out[-1].tick == tick:
+            out[-1] = KeySignature(tick, fifths, mode)
+        else:
+            out.append(KeySignature(tick, fifths, mode))
+    return tuple(out) or (KeySignature(0),)
+
+
+def _tempos(parts: list[_Part], starts: list[int], ctx: _Ctx) -> tuple[Tempo, ...]:
+    events = []
+    for p in parts:
+        for k, (mi, off, prio, bpm, line) in enumerate(p.tempos):
+            events.append((_units_to_ticks(starts[mi] + off), prio, p.index, k, bpm))
+    events.sort()
+    out: list[Tempo] = []
+    for tick, _prio, _pi, _k, bpm in events:
+        if out and out[-1].tick == tick:
+            continue  # a <sound tempo> (or the earlier part) already set this tick
+        if out and out[-1].bpm == bpm:
+            continue
+        out.append(Tempo(tick, bpm))
+    if not out:
+        ctx.warn(f"no tempo marking; assuming {DEFAULT_BPM:g} bpm")
+        return (Tempo(0, DEFAULT_BPM),)
+    if out[0].tick != 0:
+        # a first mark within the first two measures (after a pickup, say) holds from
+        # the start; a later one leaves the unmarked beginning at MusicXML's default
+        early = _units_to_ticks(starts[min(2, len(starts) - 1)])
+        if out[0].tick <= early:
+            out[0] = Tempo(0, out[0].bpm)
+        else:
+            ctx.warn(f"no tempo marking before tick {out[0].tick}; assuming "
+                     f"{DEFAULT_BPM:g} bpm there")
+            out.insert(0, Tempo(0, DEFAULT_BPM))
+    return tuple(out)
+
+
+def _title(root: _Elem) -> str:
+    work = root.find("work")
+    for text in ((work.findtext("work-title") if work is not None else None),
+                 root.findtext("movement-title")):
+        if text and text.strip():
+            return " ".join(text.split())
+    for credit in root.findall("credit"):
+        if (credit.findtext("credit-type") or "").strip() == "title":
+            words = " ".join(w.text.strip() for w in credit.findall("credit-words"))
+            if words.strip():
+                return " ".join(words.split())
+    return ""
+
+
+def _interpret(root: _Elem, ctx: _Ctx, want_part, want_verse, want_voice) -> Project:
+    if root.tag == "score-timewise":
+        raise ctx.error("timewise MusicXML (<score-timewise>) is not supported; convert it "
+                        "to partwise (MusicXML's timewise-to-partwise XSLT, or re-export "
+                        "from the notation program)", root.line)
+    if root.tag != "score-partwise":
+        raise ctx.error(f"not a MusicXML score: the root element is <{root.tag}>, "
+                        "not <score-partwise>", root.line)
+    names: dict[str, str] = {}
+    part_list = root.find("part-list")
+    if part_list is not None:
+        for sp in part_list.findall("score-part"):
+            pid = sp.get("id")
+            if pid:
+                names[pid] = " ".join((sp.findtext("part-name") or "").split())
+    part_els = root.findall("part")
+    if not part_els:
+        raise ctx.error("the score has no <part>", root.line)
+    seq = [0]
+    parts = [_PartScanner(pel, i, names.get(pel.get("id", ""), "") or pel.get("id", "")
+                          or f"Part {i + 1}", ctx, seq).scan()
+             for i, pel in enumerate(part_els)]
+    if not any(p.notes for p in parts):
+        raise ctx.error("the score has no notes", root.line)
+
+    verse_spec = _verse_spec(want_verse, ctx)
+    chosen = _choose_part(parts, want_part, verse_spec, ctx)
+    if not any(not ev.grace for ev in chosen.notes):
+        raise ctx.error(f"{chosen.describe()} has no notes", chosen.line)
+    verse = _choose_verse(chosen, verse_spec, ctx)
+    voice = _choose_voice(chosen, want_voice, verse, ctx)
+
+    starts, lengths = _measure_starts(parts, chosen)
+    sung = _sung_notes(chosen, voice, verse, starts, ctx)
+    notes: list[Note] = []
+    for s in sung:
+        a, b = _units_to_ticks(s.start), _units_to_ticks(s.end)
+        if b <= a:
+            ctx.warn(f"note shorter than one tick in measure {s.measure_number} dropped",
+                     s.line)
+            continue
+        notes.append(Note(start_ticks=a, duration_ticks=b - a, pitch=s.pitch,
+                          lyric=s.lyric if s.lyric else CONTINUATION,
+                          source=f"measure {s.measure_number}"))
+    if not notes:
+        raise ctx.error(f"{chosen.describe()} has no notes in voice {voice}", chosen.line)
+
+    if chosen.unpitched:
+        ctx.warn(f"{chosen.unpitched} unpitched note(s) in {chosen.describe()} dropped",
+                 chosen.line)
+    if chosen.lyric_on_rest:
+        ctx.warn(f"{chosen.lyric_on_rest} lyric(s) on rests in {chosen.describe()} ignored",
+                 chosen.line)
+    if not any(s.lyric for s in sung):
+        ctx.warn(f"{chosen.describe()} has no lyrics (verse {verse}, voice {voice}); every "
+                 f"note is sung as {CONTINUATION!r}", chosen.line)
+    if any(p.repeats for p in parts):
+        ctx.warn("repeat signs are not expanded: the score is sung once, as written")
+    other_voices = sorted({ev.voice for ev in chosen.notes if ev.voice != voice},
+                          key=_voice_key)
+    if other_voices:
+        ctx.warn(f"singing voice {voice} of {chosen.describe()}; voice(s) "
+                 f"{', '.join(other_voices)} ignored", chosen.line)
+
+    tempos = _tempos(parts, starts, ctx)
+    axis = TimeAxis.from_tempos(tempos)
+    end_s = axis.tick_to_seconds(notes[-1].end_ticks)
+    if end_s > MAX_SONG_SECONDS:
+        raise ctx.error(f"the song would last {end_s / 3600:.1f} hours; the limit is 24 hours")
+
+    return Project(
+        tracks=(Track(name=chosen.name, notes=tuple(notes)),),
+        tempos=tempos,
+        time_signatures=_time_signatures(parts, chosen, starts, lengths),
+        key_signatures=_key_signatures(chosen, starts),
+        title=_title(root),
+        source_path=ctx.path,
+        warnings=tuple(ctx.warnings),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Public entry points
+
+
+def read(data: bytes, *, path: str | None = None, options: "ReadOptions | None" = None) -> Project:
+    """Read MusicXML bytes (plain or .mxl) into a Project. The registry's read function."""
+    part = getattr(options, "part", None)
+    verse = getattr(options, "verse", None)
+    voice = getattr(options, "voice", None)
+    lenient = bool(getattr(options, "lenient", False))
+    return read_musicxml(data, path=path, part=part, verse=verse, voice=voice, lenient=lenient)
+
+
+def read_musicxml(data: bytes, *, path: str | None = None, part: int | str | None = None,
+                  verse: int | str | None = None, voice: int | str | None = None,
+                  lenient: bool = False) -> Project:
+    """Read MusicXML bytes (plain partwise XML or a compressed .mxl) into a Project.
+
+    ``path`` only names the file in messages and ``Project.source_path``. See
+    :func:`utagoe.formats.read_score` for ``part``, ``verse``, ``voice`` and ``lenient``.
+    """
+    ctx = _Ctx(path, lenient)
+    if len(data) > MAX_BYTES:
+        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
+                        f"limit is {MAX_BYTES // 2**20} MiB)")
+    if not data.strip():
+        raise ctx.error("the file is empty")
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        data, member = _unpack_mxl(data, ctx)
+        ctx.member = member
+        if not data.strip():
+            raise ctx.error("the MusicXML document in the .mxl is empty")
+    if _looks_binary(data):
+        raise ctx.error("binary data, not MusicXML", 1)
+    root = _parse_xml(data, ctx)
+    return _interpret(root, ctx, part, verse, voice)
