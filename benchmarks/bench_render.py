@@ -30,7 +30,7 @@ EVALKIT = ROOT.parent / "shared" / "evalkit" / "score_singing.py"
 
 def time_ours(path: str, voices) -> tuple[float, object]:
     import utagoe
-    from utagoe.render.engine import render_project
+    from utagoe.rendering.engine import render_project
 
     t0 = time.perf_counter()
     project = utagoe.load(path)

@@ -8,7 +8,7 @@ from utagoe.audio import Audio
 from utagoe.errors import RenderCancelled
 from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.units import midi_to_hz
-from utagoe.render.engine import RenderCache, render_project
+from utagoe.rendering.engine import RenderCache, render_project
 from utagoe.settings import RenderSettings
 from utagoe.voices.base import CancelToken, SingerInfo, VoiceRegistry
 

@@ -8,7 +8,7 @@ import pytest
 from utagoe.dsp.world import harvest_f0_hz
 from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.units import hz_to_midi
-from utagoe.render.engine import render_project
+from utagoe.rendering.engine import render_project
 from utagoe.voices.base import default_voices
 
 pytest.importorskip("pyworld")

@@ -19,7 +19,7 @@ def load(path: str | os.PathLike, *, part: int | str | None = None, verse: int |
 def render(project: Project, singer: str | None = None, *, settings: RenderSettings | None = None,
            progress=None, cancel=None) -> Audio:
     """Sing the project; returns the mix (48 kHz by default, peak at -1 dBFS)."""
-    from .render.engine import render_project
+    from .rendering.engine import render_project
 
     return render_project(project, singer=singer, settings=settings, progress=progress,
                           cancel=cancel).mix

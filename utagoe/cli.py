@@ -37,7 +37,7 @@ class ProgressBar:
 
 def _cmd_render(args) -> int:
     from .api import load
-    from .render.engine import render_project
+    from .rendering.engine import render_project
     from .settings import RenderSettings
 
     out = Path(args.output)

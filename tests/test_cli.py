@@ -1,0 +1,146 @@
+"""The command line and the Python API, end to end, including every way to fail."""
+import hashlib
+import wave
+from pathlib import Path
+
+import pytest
+
+from utagoe.cli import main
+from utagoe.errors import LyricsError, ScoreFormatError
+
+SONG = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="3.1"><part-list><score-part id="P1"><part-name>Voice</part-name></score-part></part-list>
+<part id="P1"><measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time></attributes>
+<direction><sound tempo="120"/></direction>
+<note><rest/><duration>1</duration></note>
+<note><pitch><step>C</step><octave>5</octave></pitch><duration>1</duration><lyric><text>{a}</text></lyric></note>
+<note><pitch><step>D</step><octave>5</octave></pitch><duration>1</duration><lyric><text>{b}</text></lyric></note>
+<note><pitch><step>E</step><octave>5</octave></pitch><duration>1</duration><lyric><text>た</text></lyric></note>
+</measure></part></score-partwise>
+"""
+
+
+def write(tmp_path, text, name="song.musicxml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def digest(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_render_writes_only_the_output_and_leaves_the_input_alone(tmp_path, capsys):
+    src = write(tmp_path, SONG.format(a="う", b="た"))
+    before = digest(src)
+    out = tmp_path / "out.wav"
+    assert main(["render", str(src), "-o", str(out)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav", "song.musicxml"]
+    assert digest(src) == before
+    with wave.open(str(out)) as w:
+        assert w.getframerate() == 48000
+        assert w.getnframes() / 48000 == pytest.approx(2.0, abs=0.35)
+    assert "of real time" in capsys.readouterr().err
+
+
+def test_render_flac_and_progress_bar(tmp_path, capsys):
+    src = write(tmp_path, SONG.format(a="う", b="た"))
+    out = tmp_path / "out.flac"
+    assert main(["render", str(src), "-o", str(out), "--progress"]) == 0
+    assert out.stat().st_size > 1000
+    assert "rendering [" in capsys.readouterr().err
+
+
+def test_singers_lists_licence_and_credit(capsys):
+    assert main(["singers"]) == 0
+    out = capsys.readouterr().out
+    assert "song070" in out and "CC-BY 3.0" in out and "Nagoya Institute of Technology" in out
+
+
+def test_info(tmp_path, capsys):
+    src = write(tmp_path, SONG.format(a="う", b="た"))
+    assert main(["info", str(src)]) == 0
+    out = capsys.readouterr().out
+    assert "3 notes" in out and "120" in out
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["render", "{dir}/missing.musicxml", "-o", "{dir}/o.wav"], "missing.musicxml"),
+    (["render", "{dir}/bad.musicxml", "-o", "{dir}/o.wav"], "bad.musicxml:"),
+    (["render", "{dir}/song.musicxml", "-o", "{dir}/o.mp3"], ".wav or .flac"),
+    (["render", "{dir}/song.musicxml", "-o", "{dir}/song.musicxml"], ".wav or .flac"),
+    (["render", "{dir}/song.musicxml", "-o", "{dir}/nofolder/o.wav"], "does not exist"),
+    (["render", "{dir}/song.musicxml", "-o", "{dir}/o.wav", "--singer", "nobody"], "song070"),
+    (["render", "{dir}/song.musicxml", "-o", "{dir}/o.wav", "--part", "7"], "part"),
+    (["render", "{dir}", "-o", "{dir}/o.wav"], ""),
+])
+def test_errors_are_one_clear_message_and_status_2(tmp_path, capsys, args, needle):
+    write(tmp_path, SONG.format(a="う", b="た"))
+    write(tmp_path, "<score-partwise><part-list>", name="bad.musicxml")
+    args = [a.format(dir=tmp_path) for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("utagoe: error: ") and needle in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_unknown_lyrics_are_listed_with_positions_and_lenient_sings_them(tmp_path, capsys):
+    src = write(tmp_path, SONG.format(a="xyz", b="qq"))
+    assert main(["render", str(src), "-o", str(tmp_path / "o.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "'xyz'" in err and "'qq'" in err and "measure 1" in err
+    assert main(["render", str(src), "-o", str(tmp_path / "o.wav"), "--lenient"]) == 0
+    assert "warning:" in capsys.readouterr().err
+
+
+def test_api_load_render_save(tmp_path):
+    import utagoe
+
+    src = write(tmp_path, SONG.format(a="きゃ", b="っ"))
+    project = utagoe.load(src)
+    assert [n.lyric for n in project.tracks[0].notes] == ["きゃ", "っ", "た"]
+    audio = utagoe.render(project)
+    assert audio.sample_rate == 48000 and audio.samples.dtype.name == "float32"
+    assert audio.save(tmp_path / "a.wav").exists()
+    assert [s.name for s in utagoe.singers()][0] == "song070"
+
+
+@pytest.mark.shared
+def test_every_shared_musicxml_file_reads_and_sings_or_fails_clearly(shared_data):
+    """Real files (mostly English, German, Italian lyrics): each either reads and
+    makes phrases, or fails with ScoreFormatError / LyricsError -- nothing else."""
+    from utagoe.api import load
+    from utagoe.lyrics.registry import default_phonemizers
+    from utagoe.phrase.build import build_track_phrases
+    from utagoe.settings import RenderSettings
+
+    files = [p for p in sorted((shared_data / "musicxml").rglob("*"))
+             if p.suffix.lower() in (".xml", ".musicxml", ".mxl")]
+    assert files
+    ph = default_phonemizers().get("ja")
+    outcomes = {}
+    for f in files:
+        try:
+            project = load(f)
+            build_track_phrases(project, 0, singer="song070", phonemizer=ph, settings=RenderSettings())
+            outcomes[f.name] = "sung"
+        except LyricsError as exc:
+            assert str(f) in str(exc) and "note" in str(exc)
+            lenient = build_track_phrases(project, 0, singer="song070", phonemizer=ph,
+                                          settings=RenderSettings(lenient_lyrics=True))
+            assert lenient.phrases and lenient.warnings
+            outcomes[f.name] = "lyrics error"
+        except ScoreFormatError as exc:
+            assert str(f.name) in str(exc)
+            outcomes[f.name] = "format error"
+    assert len(outcomes) == len(files)
+
+
+@pytest.mark.shared
+def test_a_real_file_renders_leniently(shared_data, tmp_path):
+    src = shared_data / "musicxml" / "musicxmlTestSuite" / "61d-Lyrics-Melisma.xml"
+    if not src.exists():
+        pytest.skip(f"{src} is absent")
+    assert main(["render", str(src), "-o", str(tmp_path / "m.wav"), "--lenient", "-q"]) == 0
+    assert (tmp_path / "m.wav").stat().st_size > 10000
