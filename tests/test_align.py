@@ -5,6 +5,7 @@ from utagoe.model import Note, Tempo, TimeAxis
 from utagoe.timing.align import TimingSettings, align
 
 AX = TimeAxis.from_tempos([Tempo(0, 120.0)])  # 480 ticks = 0.5 s
+NO_LEAD = TimingSettings(vowel_lead_s=0.0)
 
 
 def syl(*p):
@@ -13,7 +14,7 @@ def syl(*p):
 
 def test_vowels_land_on_the_beat_and_consonants_come_before():
     notes = [Note(480, 480, 60, "か"), Note(960, 480, 62, "さ")]
-    timed = align(notes, [syl("k", "a"), syl("s", "a")], AX)
+    timed = align(notes, [syl("k", "a"), syl("s", "a")], AX, settings=NO_LEAD)
     assert [p.symbol for p in timed] == ["pau", "k", "a", "s", "a", "pau"]
     vowels = [p for p in timed if p.kind == "vowel"]
     assert vowels[0].start_s == pytest.approx(0.5)
@@ -30,7 +31,7 @@ def test_vowels_land_on_the_beat_and_consonants_come_before():
 def test_consonants_shrink_on_short_notes():
     # 32nd notes at 120 bpm: 62.5 ms each
     notes = [Note(480 + i * 60, 60, 60, "さ") for i in range(4)]
-    timed = align(notes, [syl("s", "a")] * 4, AX)
+    timed = align(notes, [syl("s", "a")] * 4, AX, settings=NO_LEAD)
     vowels = [p for p in timed if p.kind == "vowel"]
     for v in vowels[:-1]:
         assert v.duration_s >= 0.5 * 0.0625 - 1e-9  # the vowel keeps at least half
@@ -52,7 +53,7 @@ def test_several_syllables_share_a_note_and_continuations_repeat_the_vowel():
 
 def test_rests_become_pau_and_overlaps_are_cut():
     notes = [Note(0, 600, 60, "あ"), Note(480, 480, 62, "い"), Note(1440, 480, 64, "う")]
-    timed = align(notes, [syl("a"), syl("i"), syl("u")], AX, lead_in_s=0.2)
+    timed = align(notes, [syl("a"), syl("i"), syl("u")], AX, lead_in_s=0.2, settings=NO_LEAD)
     assert [p.symbol for p in timed] == ["pau", "a", "i", "pau", "u", "pau"]
     assert timed[1].end_s == pytest.approx(0.5)
     assert timed[3].start_s == pytest.approx(1.0) and timed[3].end_s == pytest.approx(1.5)
@@ -63,3 +64,18 @@ def test_consonant_scale_setting():
     short = align(notes, [syl("s", "a")], AX, settings=TimingSettings(consonant_scale=0.5))
     long = align(notes, [syl("s", "a")], AX)
     assert short[1].duration_s == pytest.approx(long[1].duration_s / 2)
+
+
+def test_first_vowels_lead_their_note_but_later_syllables_and_continuations_do_not():
+    notes = [Note(480, 480, 60, "かん"), Note(960, 480, 62, "+"), Note(1440, 480, 64, "さ")]
+    nph = [NotePhonemes((Syllable(("k", "a")), Syllable(("N",)))), NotePhonemes((), continuation=True),
+           syl("s", "a")]
+    timed = align(notes, nph, AX, settings=TimingSettings(vowel_lead_s=0.04, max_share_of_previous=0.5))
+    assert [p.symbol for p in timed] == ["pau", "k", "a", "N", "N", "s", "a", "pau"]
+    assert timed[2].start_s == pytest.approx(0.46)       # a leads its note by 40 ms
+    assert timed[3].start_s == pytest.approx(0.75)       # N on its half of the note
+    assert timed[4].start_s == pytest.approx(1.0)        # the continuation is on the beat
+    assert timed[6].start_s == pytest.approx(1.46)       # さ's vowel leads too
+    assert timed[5].end_s == pytest.approx(1.46)         # with its consonant before it
+    for a, b in zip(timed, timed[1:]):
+        assert a.end_s == pytest.approx(b.start_s)

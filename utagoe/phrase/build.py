@@ -35,15 +35,18 @@ def _clip(p: TimedPhoneme, start_s: float, end_s: float) -> TimedPhoneme:
                         p.note_index, p.kind, p.syllable_index)
 
 
-def sung_notes(timed: list[TimedPhoneme], notes) -> list[SungNote]:
-    """The span each note is sung (its first nucleus to its last) with its pitch."""
-    spans: dict[int, list[float]] = {}
-    for p in timed:
-        if p.kind == "vowel" and p.note_index >= 0:
-            s = spans.setdefault(p.note_index, [p.start_s, p.end_s])
-            s[0] = min(s[0], p.start_s)
-            s[1] = max(s[1], p.end_s)
-    return [SungNote(s, e, float(notes[i].pitch)) for i, (s, e) in sorted(spans.items())]
+def sung_notes(timed: list[TimedPhoneme], notes, axis) -> list[SungNote]:
+    """Each sung note's written span in seconds (cut where the next one starts) with
+    its pitch: pitch moves on the written beat, whatever the vowel's lead."""
+    sung = sorted({p.note_index for p in timed if p.kind == "vowel" and p.note_index >= 0})
+    starts = [axis.tick_to_seconds(notes[i].start_ticks) for i in sung]
+    out = []
+    for k, i in enumerate(sung):
+        end = axis.tick_to_seconds(notes[i].end_ticks)
+        if k + 1 < len(sung):
+            end = min(end, starts[k + 1])
+        out.append(SungNote(starts[k], end, float(notes[i].pitch)))
+    return out
 
 
 def build_track_phrases(project: Project, track_index: int, *, singer: str, phonemizer,
@@ -58,7 +61,7 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
     if not timed:
         return TrackPhrases(track_index, (), tuple(result.warnings))
     labels = full_context_labels(timed, notes, project)
-    sung = sung_notes(timed, notes)
+    sung = sung_notes(timed, notes, axis)
     sung_starts = np.array([n.start_s for n in sung])
 
     # runs of sung phonemes between rests

@@ -91,23 +91,37 @@ def render_project(project: Project, *, singer: str | None = None,
         progress(0, total)
     for voice, tp in plans:
         buf = np.zeros(n_out, dtype=np.float64)
-        for phrase in tp.phrases:
-            if cancel is not None:
-                cancel.check()
-            key = phrase.key()
-            audio = cache.get(key) if cache is not None else None
-            if audio is None:
-                audio = voice.render(phrase, cancel=cancel)
-                rendered += 1
-                if cache is not None:
-                    cache.put(key, audio)
-            else:
-                cached += 1
-            audio = resample(audio, sample_rate_hz=rate)
-            place(audio, buf, start_sample=int(round(phrase.start_s * rate)))
+        phrases = list(tp.phrases)
+        keys = [p.key() for p in phrases]
+        audios = [cache.get(k) if cache is not None else None for k in keys]
+        need = [a is None for a in audios]
+        cached += need.count(False)
+        done += need.count(False)
+
+        def finished(i: int, audio: Audio) -> None:
+            nonlocal done, rendered
+            audios[i] = audio
+            rendered += 1
             done += 1
+            if cache is not None:
+                cache.put(keys[i], audio)
             if progress:
                 progress(done, total)
+
+        if cancel is not None:
+            cancel.check()
+        if hasattr(voice, "render_phrases"):
+            # voices that sing a track as one utterance (HTS: global variance)
+            voice.render_phrases(phrases, need=need, cancel=cancel, on_done=finished)
+        else:
+            for i, phrase in enumerate(phrases):
+                if need[i]:
+                    if cancel is not None:
+                        cancel.check()
+                    finished(i, voice.render(phrase, cancel=cancel))
+        for phrase, audio in zip(phrases, audios):
+            audio = resample(audio, sample_rate_hz=rate)
+            place(audio, buf, start_sample=int(round(phrase.start_s * rate)))
         stems.append(Audio(buf.astype(np.float32)[None, :], rate))
     mixed = normalize_peak(mix(stems), peak_dbfs=settings.peak_dbfs)
     return RenderResult(mixed, tuple(stems), tuple(warnings), rendered, cached)

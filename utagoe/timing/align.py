@@ -43,11 +43,16 @@ class TimingSettings:
     #: all consonant lengths are multiplied by this
     consonant_scale: float = 1.0
     #: a consonant takes at most this share of the sung time before it (previous vowel)
-    max_share_of_previous: float = 0.5
+    max_share_of_previous: float = 0.25
     #: and at most this share of a rest before it
     max_share_of_rest: float = 0.8
     #: no phoneme is shorter than this
     min_phoneme_s: float = 0.015
+    #: a note's first vowel starts this much before the note: a sung vowel takes
+    #: a few tens of ms to build up, so its audible onset then lands on the beat
+    vowel_lead_s: float = 0.03
+    #: the lead takes at most this share of the segment before (vowel or rest)
+    max_lead_share: float = 0.3
 
 
 def consonant_length_s(symbol: str, settings: TimingSettings) -> float:
@@ -58,8 +63,9 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
           lead_in_s: float = 0.0) -> list[TimedPhoneme]:
     """Place every phoneme of a track in time.
 
-    Vowels (nuclei) start exactly on their note's (or syllable's) start, so the
-    sung onset lands on the beat; consonants sit just before, taking their time
+    A note's first vowel starts ``vowel_lead_s`` before the note (its audible
+    onset, after the build-up, lands on the beat; later syllables start exactly
+    on their share of the note); consonants sit just before, taking their time
     from the previous vowel or rest and shrinking when that is short. Several
     syllables on one note share its length equally. Rests become one ``pau``
     each; a rest is also put before the first note (from ``-lead_in_s``).
@@ -100,6 +106,19 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
         return []
     # a short release rest after the last note
     segs.append(["rest", "pau", cursor, cursor + 0.3, -1, 0, ()])
+
+    # 2b. each note's first vowel leads its note a little (not continuations)
+    for k in range(1, len(segs)):
+        kind, _, s, _, ni, si, _ = segs[k]
+        if kind != "vowel" or si != 0 or ni < 0:
+            continue
+        if note_phonemes[ni].continuation or not note_phonemes[ni].syllables:
+            continue
+        prev = segs[k - 1]
+        lead = min(settings.vowel_lead_s, settings.max_lead_share * (prev[3] - prev[2]))
+        if lead > 0 and abs(prev[3] - s) < 1e-9:
+            prev[3] -= lead
+            segs[k][2] -= lead
 
     # 3. consonants: carve them out of the end of the segment before
     out: list[TimedPhoneme] = []

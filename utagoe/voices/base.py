@@ -52,6 +52,12 @@ class Voice(Protocol):
         """Sing one phrase: audio from phrase.start_s to phrase.end_s."""
         ...
 
+    # A voice that sings better knowing the whole track (HTS: global variance is a
+    # statistic of the utterance) may also offer
+    #   render_phrases(phrases, *, need, cancel, on_done) -> list[Audio | None]
+    # which sings the phrases whose ``need`` flag is set, knowing all of them, and
+    # calls on_done(i, audio) for each. The render engine uses it where present.
+
 
 class VoiceRegistry:
     """Voices by name, each made on first use."""

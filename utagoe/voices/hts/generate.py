@@ -266,6 +266,30 @@ def _fit_all(mean: np.ndarray, var: np.ndarray, phoneme_frames: np.ndarray) -> n
     return out
 
 
+def sustain_fit(mean: np.ndarray, var: np.ndarray, phoneme_frames: np.ndarray,
+                fitted: np.ndarray) -> np.ndarray:
+    """Re-split ``fitted`` (HTS-fitted state frames) so that a stretched phoneme
+    keeps every state at its mean length but one: the state the model lets vary
+    most (largest variance) takes all the extra time.
+
+    HTS spreads the stretch over all states in proportion to their variance, so
+    in a long sung note the vowel's attack states grow too and its onset comes
+    late; singers hold the vowel's steady part instead. Phonemes that are not
+    longer than their mean lengths, or whose frames were carried over from a
+    too-short neighbour, keep the HTS fit.
+    """
+    n, size = mean.shape
+    base = np.maximum(1, np.rint(mean)).astype(np.int64)
+    k = np.argmax(var, axis=1)
+    rows = np.arange(n)
+    rest = phoneme_frames - (base.sum(axis=1) - base[rows, k])
+    ok = (rest >= base[rows, k]) & (fitted.sum(axis=1) == phoneme_frames)
+    out = fitted.copy()
+    out[ok] = base[ok]
+    out[rows[ok], k[ok]] = rest[ok]
+    return out
+
+
 # --------------------------------------------------------------------------- MLPG
 
 
@@ -461,14 +485,18 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
 
 def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: Sequence[int], *,
                         use_gv: bool = True, msd_threshold: float = 0.5,
-                        gv_weight: float = 1.0) -> GeneratedParameters:
+                        gv_weight: float = 1.0, duration_fit: str = "hts") -> GeneratedParameters:
     """Generate frame parameters for ``labels`` lasting ``phoneme_frames`` frames each.
 
     ``labels`` are full-context labels without times, one per phoneme;
     ``phoneme_frames`` are the frames (of ``voice.frame_period_s``) each must
     last. The result has exactly ``sum(phoneme_frames)`` frames. ``gv_weight``
     scales the GV mean of every GV stream (HTS engine's ``-jm``/``-jf``).
+    ``duration_fit`` is ``"hts"`` (the HTS engine's split of each phoneme over
+    its states) or ``"sustain"`` (see :func:`sustain_fit`).
     """
+    if duration_fit not in ("hts", "sustain"):
+        raise ValueError(f"duration_fit must be 'hts' or 'sustain', got {duration_fit!r}")
     labels = list(labels)
     given = np.asarray(phoneme_frames).reshape(-1)
     if given.size and not (given.dtype.kind in "iu" or np.all(np.mod(given, 1) == 0)):
@@ -499,6 +527,9 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
     # 1-2. durations
     dur = _gather_rows(voice.duration, searcher, labels, (2,), "duration")[:, 0, :]
     state_frames = _fit_all(dur[:, :n_states], dur[:, n_states:2 * n_states], frames_in)
+    if duration_fit == "sustain":
+        state_frames = sustain_fit(dur[:, :n_states], dur[:, n_states:2 * n_states], frames_in,
+                                   state_frames)
     flat_frames = state_frames.reshape(-1)
     frame_state = np.repeat(np.arange(flat_frames.shape[0]), flat_frames)
     n_frames = frame_state.shape[0]

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from ...audio import Audio
-from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_power_envelope
+from ...dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
+from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_log_amplitude
 from ...dsp.world import world_fft_size, world_synthesize
 from ...errors import VoiceError
 from ...lyrics.base import NUCLEI
@@ -36,6 +37,12 @@ SONG070_INFO = SingerInfo(
 CHUNK_FRAMES = 2000
 OVERLAP_FRAMES = 8
 EDGE_FADE_S = 0.01
+#: the voice's loudness swings about 30 dB from low to high notes; halve that
+DYNAMICS_RATIO = 0.5
+DYNAMICS_SMOOTH_FRAMES = 40
+#: consonants sung with the voice on: always voiced, whatever HTS's MSD decides
+VOICED_CONSONANTS = frozenset({"m", "my", "n", "ny", "r", "ry", "y", "w", "v", "b", "by",
+                               "d", "dy", "g", "gy", "z", "j"})
 
 
 def find_song070() -> Path:
@@ -77,27 +84,76 @@ class HTSSinger:
         self.fft_size = world_fft_size(sample_rate_hz=self.sample_rate_hz)
 
     def render(self, phrase: RenderPhrase, *, cancel: CancelToken | None = None) -> Audio:
-        frames = phoneme_frames(phrase)
-        n = sum(frames)
-        params = generate_parameters(self.voice, list(phrase.labels), frames)
+        """Sing one phrase on its own (its own utterance for global variance)."""
+        return self.render_phrases([phrase], cancel=cancel)[0]
+
+    def render_phrases(self, phrases, *, need=None, cancel: CancelToken | None = None,
+                       on_done=None) -> list[Audio | None]:
+        """Sing a track's phrases as one utterance.
+
+        HTS's global variance is a statistic of a whole utterance: generated per
+        phrase it over-sharpens the spectrum of short phrases and blurs vowels.
+        So the parameters of all ``phrases`` are generated in one call, and then
+        only the phrases whose ``need`` flag is set are vocoded (the others are
+        returned as None). ``on_done(i, audio)`` is called as each one finishes.
+        """
+        phrases = list(phrases)
+        need = [True] * len(phrases) if need is None else list(need)
+        if not any(need):
+            return [None] * len(phrases)
+        per_phrase = [phoneme_frames(ph) for ph in phrases]
+        labels = [lab for ph in phrases for lab in ph.labels]
+        frames = [f for fr in per_phrase for f in fr]
+        params = generate_parameters(self.voice, labels, frames, duration_fit="sustain")
         if cancel is not None:
             cancel.check()
-        # voicing: HTS decides for consonants; vowels, N are always voiced, rests and cl never
+        # the envelope's harmonic ripple belongs to the voice's own F0, not ours
+        model_f0_hz = interpolate_unvoiced(np.exp(params.lf0))
+        # compress the slow loudness swings (c0 is the log gain) over the sung vowels
+        vowel_frames = np.concatenate([
+            np.repeat([p.kind == "vowel" and p.symbol != "cl" for p in ph.phonemes], fr)
+            for ph, fr in zip(phrases, per_phrase)])
+        rest_frames = np.concatenate([np.repeat([p.kind == "rest" for p in ph.phonemes], fr)
+                                      for ph, fr in zip(phrases, per_phrase)])
+        mgc = np.array(params.mgc)
+        gain = compress_log_gain(mgc[:, 0], vowel_frames, ratio=DYNAMICS_RATIO,
+                                 smooth_frames=DYNAMICS_SMOOTH_FRAMES)
+        mgc[:, 0] += np.where(rest_frames, np.minimum(gain, 0.0), gain)  # rests never get louder
+        out: list[Audio | None] = []
+        pos = 0
+        for i, (ph, fr) in enumerate(zip(phrases, per_phrase)):
+            n = sum(fr)
+            audio = None
+            if need[i]:
+                audio = self._render_one(ph, fr, mgc[pos:pos + n], params.lpf[pos:pos + n],
+                                         params.voiced[pos:pos + n], model_f0_hz[pos:pos + n], cancel)
+                if on_done is not None:
+                    on_done(i, audio)
+            out.append(audio)
+            pos += n
+        return out
+
+    def _render_one(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz, cancel) -> Audio:
+        n = sum(frames)
+        # voicing: vowels, N and voiced consonants always; rests and cl never; HTS decides the rest
         nucleus = np.zeros(n, dtype=bool)
         silent = np.zeros(n, dtype=bool)
         pos = 0
         for p, f in zip(phrase.phonemes, frames):
-            if p.kind == "vowel" and p.symbol in NUCLEI and p.symbol != "cl":
+            if (p.kind == "vowel" and p.symbol in NUCLEI and p.symbol != "cl") or p.symbol in VOICED_CONSONANTS:
                 nucleus[pos:pos + f] = True
             elif p.kind == "rest" or p.symbol == "cl":
                 silent[pos:pos + f] = True
             pos += f
-        voiced = (np.asarray(params.voiced, dtype=bool) | nucleus) & ~silent
+        voiced = (np.asarray(hts_voiced, dtype=bool) | nucleus) & ~silent
         pitch = phrase.pitch.values
         if len(pitch) < n:
             pitch = np.concatenate([pitch, np.full(n - len(pitch), pitch[-1] if len(pitch) else 60.0)])
         f0_hz = np.where(voiced, midi_to_hz(pitch[:n]), 0.0)
-        samples = self._vocode(f0_hz, params.mgc, params.lpf, voiced, cancel)
+        if not np.any(model_f0_hz > 0):
+            model_f0_hz = f0_hz
+        model_f0_hz = np.where(voiced, model_f0_hz, 0.0)
+        samples = self._vocode(f0_hz, mgc, lpf, voiced, model_f0_hz, cancel)
         hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
         samples = samples[: n * hop]
         if len(samples) < n * hop:
@@ -111,7 +167,7 @@ class HTSSinger:
             samples *= 10 ** (phrase.gain_db / 20)
         return Audio(samples.astype(np.float32)[None, :], self.sample_rate_hz)
 
-    def _vocode(self, f0_hz, mgc, lpf, voiced, cancel) -> np.ndarray:
+    def _vocode(self, f0_hz, mgc, lpf, voiced, model_f0_hz, cancel) -> np.ndarray:
         n = len(f0_hz)
         hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
         out = np.zeros(n * hop + hop, dtype=np.float64)
@@ -122,8 +178,9 @@ class HTSSinger:
             c1 = min(n, c0 + CHUNK_FRAMES)
             a, b = max(0, c0 - ov), min(n, c1 + ov)
             # HTS mel-cepstra model 16-bit sample values; WORLD wants [-1, 1]
-            sp = mcep_to_power_envelope(mgc[a:b], alpha=self.alpha, fft_size=self.fft_size)
-            sp /= INT16_FULL_SCALE ** 2
+            la = mcep_to_log_amplitude(mgc[a:b], alpha=self.alpha, fft_size=self.fft_size)
+            la = harmonic_log_amplitude(la, model_f0_hz[a:b], sample_rate_hz=self.sample_rate_hz)
+            sp = np.exp(2.0 * la) / INT16_FULL_SCALE ** 2
             ap = lpf_to_aperiodicity(lpf[a:b], fft_size=self.fft_size, voiced=voiced[a:b])
             y = world_synthesize(f0_hz[a:b], sp, ap, sample_rate_hz=self.sample_rate_hz,
                                  frame_period_s=FRAME_PERIOD_S)

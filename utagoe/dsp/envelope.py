@@ -1,0 +1,86 @@
+"""Spectral-envelope helpers: pure functions over (frames, bins) arrays."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def interpolate_unvoiced(f0_hz: np.ndarray) -> np.ndarray:
+    """F0 with its unvoiced gaps (<= 0 or not finite) filled by interpolating log F0;
+    all zeros where nothing is voiced."""
+    f0 = np.asarray(f0_hz, dtype=np.float64)
+    ok = np.isfinite(f0) & (f0 > 0)
+    if not np.any(ok):
+        return np.zeros_like(f0)
+    idx = np.arange(len(f0))
+    return np.exp(np.interp(idx, idx[ok], np.log(f0[ok])))
+
+
+def harmonic_log_amplitude(log_amplitude: np.ndarray, f0_hz: np.ndarray, *,
+                           sample_rate_hz: int) -> np.ndarray:
+    """The envelope through its values at the harmonics of ``f0_hz``.
+
+    An envelope estimated from a high voice keeps ripples at the harmonics of the
+    F0 it was analysed (or generated) with; sung at another F0 its harmonics fall
+    into the valleys and the vowel blurs. Sampling the log amplitude at
+    ``k * f0`` and joining those points linearly over frequency gives an envelope
+    that any F0 can sample. Below the first harmonic the first value holds.
+    Frames with ``f0_hz <= 0`` are returned unchanged.
+
+    ``log_amplitude``: (frames, fft_size // 2 + 1), natural log; bins at
+    ``k * sample_rate_hz / fft_size``.
+    """
+    la = np.asarray(log_amplitude, dtype=np.float64)
+    f0 = np.asarray(f0_hz, dtype=np.float64)
+    if la.ndim != 2 or la.shape[0] != f0.shape[0]:
+        raise ValueError(f"need (frames, bins) and one F0 per frame, got {la.shape} and {f0.shape}")
+    n_bins = la.shape[1]
+    bin_hz = sample_rate_hz / (2 * (n_bins - 1))
+    out = la.copy()
+    v = f0 > 0
+    if not np.any(v):
+        return out
+    lv, fv = la[v], f0[v]
+    freqs = np.arange(n_bins) * bin_hz
+    x = freqs[None, :] / fv[:, None]            # position in harmonics
+    k0 = np.floor(x)
+    frac = x - k0
+    k0 = np.maximum(k0, 1.0)
+    k1 = k0 + 1.0
+    frac = np.where(x < 1.0, 0.0, frac)
+
+    def at_harmonic(k):
+        pos = np.minimum(k * fv[:, None] / bin_hz, n_bins - 1)
+        i = np.floor(pos).astype(np.int64)
+        j = np.minimum(i + 1, n_bins - 1)
+        w = pos - i
+        return (np.take_along_axis(lv, i, axis=1) * (1 - w)
+                + np.take_along_axis(lv, j, axis=1) * w)
+
+    out[v] = at_harmonic(k0) * (1 - frac) + at_harmonic(k1) * frac
+    return out
+
+
+def compress_log_gain(log_gain: np.ndarray, mask: np.ndarray, *, ratio: float,
+                      smooth_frames: int) -> np.ndarray:
+    """A gain curve (natural log amplitude, per frame) that compresses the slow
+    level changes of ``log_gain`` over the ``mask`` frames towards their median by
+    ``ratio`` (0.5 halves every distance in dB; 1 changes nothing).
+
+    The level is smoothed over ``smooth_frames`` within the masked frames and
+    held across the others, so consonants and rests move with their vowels and
+    the fast contrasts (consonant against vowel) stay as they were.
+    """
+    g = np.asarray(log_gain, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool)
+    if not np.any(m) or ratio == 1.0:
+        return np.zeros_like(g)
+    idx = np.arange(len(g))
+    level = np.interp(idx, idx[m], g[m])
+    if smooth_frames > 1:
+        k = np.hanning(smooth_frames + 2)[1:-1]
+        k /= k.sum()
+        pad = smooth_frames
+        padded = np.concatenate([np.full(pad, level[0]), level, np.full(pad, level[-1])])
+        level = np.convolve(padded, k, mode="same")[pad:-pad]
+    ref = float(np.median(g[m]))
+    return (ratio - 1.0) * (level - ref)
