@@ -558,3 +558,16 @@ def test_three_minute_song_is_fast(song_voice, tmp_path):
     elapsed = time.perf_counter() - t0
     assert out.n_frames == per * len(contexts) >= 34000
     assert elapsed < 3.0, f"{len(contexts)} phonemes, {out.n_frames} frames took {elapsed:.2f} s"
+
+
+def test_sustain_fit_keeps_means_and_stretches_the_most_variable_state():
+    from utagoe.voices.hts.generate import sustain_fit
+
+    mean = np.array([[2.0, 4.0, 10.0, 3.0, 2.0], [2.0, 2.0, 2.0, 2.0, 2.0]])
+    var = np.array([[1.0, 2.0, 9.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0, 1.0]])
+    frames = np.array([100, 7])
+    hts = np.array([[3, 8, 80, 5, 4], [1, 2, 2, 1, 1]])
+    out = sustain_fit(mean, var, frames, hts)
+    assert out[0].tolist() == [2, 4, 89, 3, 2]        # only the variable state grows
+    assert out[0].sum() == 100
+    assert out[1].tolist() == hts[1].tolist()          # shorter than its means: HTS's split

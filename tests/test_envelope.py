@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from utagoe.dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
+
+RATE = 48000
+FFT = 2048
+HZ = np.arange(FFT // 2 + 1) * RATE / FFT
+
+
+def test_harmonic_envelope_removes_ripple_at_the_analysis_f0():
+    f0 = 300.0
+    smooth = -((HZ - 800) / 600) ** 2 / 4          # one broad formant, natural log units
+    ripple = 1.5 * np.cos(2 * np.pi * HZ / f0)     # peaks on the harmonics of 300 Hz
+    la = np.tile(smooth + ripple, (3, 1))
+    out = harmonic_log_amplitude(la, np.array([f0, f0, 0.0]), sample_rate_hz=RATE)
+    band = (HZ > 300) & (HZ < 4000)
+    # on the harmonics it agrees with the input; between them it follows the peaks
+    k = np.round(np.arange(2, 12) * f0 / (RATE / FFT)).astype(int)
+    np.testing.assert_allclose(out[0, k], la[0, k], atol=0.05)
+    assert np.max(np.abs(out[0, band] - (smooth[band] + 1.5))) < 0.2
+    # an unvoiced frame is returned as it was
+    np.testing.assert_array_equal(out[2], la[2])
+
+
+def test_harmonic_envelope_checks_shapes():
+    with pytest.raises(ValueError):
+        harmonic_log_amplitude(np.zeros((2, 5)), np.zeros(3), sample_rate_hz=RATE)
+
+
+def test_interpolate_unvoiced_fills_gaps_geometrically():
+    f = interpolate_unvoiced(np.array([0.0, 200.0, 0.0, 800.0, -np.inf]))
+    np.testing.assert_allclose(f, [200, 200, 400, 800, 800])
+    assert np.all(interpolate_unvoiced(np.zeros(4)) == 0)
+
+
+def test_compress_log_gain_halves_slow_swings_and_spares_fast_ones():
+    n = 400
+    level = np.where(np.arange(n) < 200, 4.0, 2.0)       # two notes 2 nepers apart
+    mask = np.ones(n, dtype=bool)
+    g = compress_log_gain(level, mask, ratio=0.5, smooth_frames=20)
+    after = level + g
+    assert after[100] - after[300] == pytest.approx(1.0, abs=0.01)
+    # nothing changes at ratio 1 or without masked frames
+    assert np.all(compress_log_gain(level, mask, ratio=1.0, smooth_frames=20) == 0)
+    assert np.all(compress_log_gain(level, np.zeros(n, bool), ratio=0.5, smooth_frames=20) == 0)
+    # unmasked frames (consonants, rests) move with the level around them
+    mask2 = mask.copy()
+    mask2[90:110] = False
+    g2 = compress_log_gain(np.where(mask2, level, -5.0), mask2, ratio=0.5, smooth_frames=20)
+    assert g2[100] == pytest.approx(g2[80], abs=0.01)
