@@ -14,7 +14,8 @@ import numpy as np
 from ...audio import Audio
 from ...dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
 from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_log_amplitude
-from ...dsp.world import world_fft_size, world_synthesize
+from ...dsp.vocoder import synthesize
+from ...dsp.world import world_fft_size
 from ...errors import VoiceError
 from ...lyrics.base import NUCLEI
 from ...model.units import midi_to_hz
@@ -34,15 +35,31 @@ SONG070_INFO = SingerInfo(
 )
 
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
-CHUNK_FRAMES = 2000
+CHUNK_FRAMES = 4000
 OVERLAP_FRAMES = 8
 EDGE_FADE_S = 0.01
 #: the voice's loudness swings about 30 dB from low to high notes; halve that
 DYNAMICS_RATIO = 0.5
+#: rests fall to this level (dB) over this many frames from the sung phonemes
+REST_FLOOR_DB = -60.0
+REST_FADE_FRAMES = 8
 DYNAMICS_SMOOTH_FRAMES = 40
 #: consonants sung with the voice on: always voiced, whatever HTS's MSD decides
 VOICED_CONSONANTS = frozenset({"m", "my", "n", "ny", "r", "ry", "y", "w", "v", "b", "by",
                                "d", "dy", "g", "gy", "z", "j"})
+
+
+def _distance_to_false(mask: np.ndarray) -> np.ndarray:
+    """For each frame, how many frames away the nearest False frame is (0 on False)."""
+    n = len(mask)
+    idx = np.arange(n)
+    falses = np.flatnonzero(~mask)
+    if len(falses) == 0:
+        return np.full(n, float(n))
+    pos = np.clip(np.searchsorted(falses, idx), 0, len(falses) - 1)
+    prev = falses[np.clip(pos - 1, 0, None)]
+    nxt = falses[pos]
+    return np.minimum(np.abs(idx - prev), np.abs(nxt - idx)).astype(np.float64)
 
 
 def find_song070() -> Path:
@@ -153,7 +170,15 @@ class HTSSinger:
         if not np.any(model_f0_hz > 0):
             model_f0_hz = f0_hz
         model_f0_hz = np.where(voiced, model_f0_hz, 0.0)
-        samples = self._vocode(f0_hz, mgc, lpf, voiced, model_f0_hz, cancel)
+        # rests fade to silence within REST_FADE_FRAMES of the sung phonemes around them
+        rest = np.zeros(n, dtype=bool)
+        pos = 0
+        for p, f in zip(phrase.phonemes, frames):
+            rest[pos:pos + f] = p.kind == "rest"
+            pos += f
+        dist = _distance_to_false(rest)
+        rest_log_gain = np.log(10.0) / 20.0 * REST_FLOOR_DB * np.clip(dist / REST_FADE_FRAMES, 0.0, 1.0)
+        samples = self._vocode(f0_hz, mgc, lpf, voiced, model_f0_hz, rest_log_gain, cancel)
         hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
         samples = samples[: n * hop]
         if len(samples) < n * hop:
@@ -167,7 +192,7 @@ class HTSSinger:
             samples *= 10 ** (phrase.gain_db / 20)
         return Audio(samples.astype(np.float32)[None, :], self.sample_rate_hz)
 
-    def _vocode(self, f0_hz, mgc, lpf, voiced, model_f0_hz, cancel) -> np.ndarray:
+    def _vocode(self, f0_hz, mgc, lpf, voiced, model_f0_hz, log_gain, cancel) -> np.ndarray:
         n = len(f0_hz)
         hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
         out = np.zeros(n * hop + hop, dtype=np.float64)
@@ -180,10 +205,10 @@ class HTSSinger:
             # HTS mel-cepstra model 16-bit sample values; WORLD wants [-1, 1]
             la = mcep_to_log_amplitude(mgc[a:b], alpha=self.alpha, fft_size=self.fft_size)
             la = harmonic_log_amplitude(la, model_f0_hz[a:b], sample_rate_hz=self.sample_rate_hz)
-            sp = np.exp(2.0 * la) / INT16_FULL_SCALE ** 2
+            sp = np.exp(2.0 * (la + log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
             ap = lpf_to_aperiodicity(lpf[a:b], fft_size=self.fft_size, voiced=voiced[a:b])
-            y = world_synthesize(f0_hz[a:b], sp, ap, sample_rate_hz=self.sample_rate_hz,
-                                 frame_period_s=FRAME_PERIOD_S)
+            y = synthesize(f0_hz[a:b], sp, ap, sample_rate_hz=self.sample_rate_hz,
+                           frame_period_s=FRAME_PERIOD_S, seed=c0)
             # window: ramps over the overlaps, so neighbouring chunks cross-fade
             w = np.ones(len(y))
             if a < c0:
