@@ -36,28 +36,35 @@ def harmonic_log_amplitude(log_amplitude: np.ndarray, f0_hz: np.ndarray, *,
     n_bins = la.shape[1]
     bin_hz = sample_rate_hz / (2 * (n_bins - 1))
     out = la.copy()
-    v = f0 > 0
+    v = f0 > bin_hz
     if not np.any(v):
         return out
-    lv, fv = la[v], f0[v]
-    freqs = np.arange(n_bins) * bin_hz
-    x = freqs[None, :] / fv[:, None]            # position in harmonics
-    k0 = np.floor(x)
-    frac = x - k0
-    k0 = np.maximum(k0, 1.0)
-    k1 = k0 + 1.0
-    frac = np.where(x < 1.0, 0.0, frac)
-
-    def at_harmonic(k):
-        pos = np.minimum(k * fv[:, None] / bin_hz, n_bins - 1)
-        i = np.floor(pos).astype(np.int64)
-        j = np.minimum(i + 1, n_bins - 1)
-        w = pos - i
-        return (np.take_along_axis(lv, i, axis=1) * (1 - w)
-                + np.take_along_axis(lv, j, axis=1) * w)
-
-    out[v] = at_harmonic(k0) * (1 - frac) + at_harmonic(k1) * frac
+    vi = np.flatnonzero(v)
+    # in blocks of frames, so the (frames, bins) temporaries stay small and hot
+    for b0 in range(0, len(vi), _BLOCK_FRAMES):
+        sel = vi[b0:b0 + _BLOCK_FRAMES]
+        out[sel] = _through_harmonics(la[sel], f0[sel], n_bins=n_bins, bin_hz=bin_hz,
+                                      nyquist_hz=sample_rate_hz / 2)
     return out
+
+
+_BLOCK_FRAMES = 256
+
+
+def _through_harmonics(lv: np.ndarray, fv: np.ndarray, *, n_bins: int, bin_hz: float,
+                       nyquist_hz: float) -> np.ndarray:
+    rows = np.arange(lv.shape[0])[:, None]
+    # 1. the envelope at every harmonic (a small (frames, harmonics) table)
+    n_harm = int(np.ceil(nyquist_hz / fv.min())) + 2
+    pos = np.minimum(np.arange(1, n_harm + 1)[None, :] * (fv[:, None] / bin_hz), n_bins - 1)
+    i = pos.astype(np.int64)
+    w = pos - i
+    at_harm = lv[rows, i] * (1 - w) + lv[rows, np.minimum(i + 1, n_bins - 1)] * w
+    # 2. every bin between its two harmonics (below the first: the first)
+    x = np.clip(np.arange(n_bins)[None, :] * (bin_hz / fv[:, None]), 1.0, n_harm - 1e-9)
+    k = x.astype(np.int64)
+    frac = x - k
+    return at_harm[rows, k - 1] * (1 - frac) + at_harm[rows, k] * frac
 
 
 def compress_log_gain(log_gain: np.ndarray, mask: np.ndarray, *, ratio: float,

@@ -35,7 +35,7 @@ SONG070_INFO = SingerInfo(
 )
 
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
-CHUNK_FRAMES = 4000
+CHUNK_FRAMES = 2000
 OVERLAP_FRAMES = 8
 EDGE_FADE_S = 0.01
 #: the voice's loudness swings about 30 dB from low to high notes; halve that
