@@ -79,3 +79,14 @@ def test_first_vowels_lead_their_note_but_later_syllables_and_continuations_do_n
     assert timed[5].end_s == pytest.approx(1.46)         # with its consonant before it
     for a, b in zip(timed, timed[1:]):
         assert a.end_s == pytest.approx(b.start_s)
+
+
+def test_no_lead_out_of_a_short_note():
+    # a 16th note (125 ms at 120 bpm) then a quarter: the quarter's vowel is on the beat
+    notes = [Note(480, 480, 60, "あ"), Note(960, 120, 62, "だ"), Note(1080, 480, 60, "せ")]
+    timed = align(notes, [syl("a"), syl("d", "a"), syl("s", "e")], AX)
+    vowels = [p for p in timed if p.kind == "vowel"]
+    assert vowels[1].start_s == pytest.approx(1.0 - 0.03)    # after a long note: leads
+    assert vowels[2].start_s == pytest.approx(1.125)         # after a short one: on the beat
+    s = [p for p in timed if p.symbol == "s"][0]
+    assert s.duration_s <= 0.25 * (vowels[1].end_s - vowels[1].start_s + s.duration_s) + 1e-9

@@ -66,6 +66,11 @@ def _bump(times_s: np.ndarray, start_s: float, length_s: float) -> np.ndarray:
     return np.where((x > 0) & (x < 1), np.sin(np.pi * np.clip(x, 0, 1)), 0.0)
 
 
+def _ornament_room(duration_s: float) -> float:
+    """Overshoot and preparation need room: none on notes under 120 ms, full from 250 ms."""
+    return float(np.clip((duration_s - 0.12) / 0.13, 0.0, 1.0))
+
+
 def step_pitch(notes: list[SungNote], times_s: np.ndarray, *, release_s: float = 0.1) -> np.ndarray:
     """Each frame takes the pitch of the note it lies in; in a rest, the previous
     note's pitch for ``release_s``, then the next note's (so consonants before a
@@ -106,9 +111,11 @@ def apply_transitions(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndar
         cents = abs(delta) * 100.0
         sign = np.sign(delta)
         prep = min(settings.preparation_ratio * cents, settings.preparation_max_cents) / 100.0
+        prep *= _ornament_room(a.duration_s)
         prep_len = min(settings.preparation_s, 0.2 * a.duration_s)
         out -= sign * prep * _bump(times_s, t0 - prep_len, prep_len)
         over = min(settings.overshoot_ratio * cents, settings.overshoot_max_cents) / 100.0
+        over *= _ornament_room(b.duration_s)
         over_len = min(settings.overshoot_s, 0.25 * b.duration_s)
         out += sign * over * _bump(times_s, t1, over_len)
     return out

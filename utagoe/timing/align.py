@@ -51,8 +51,10 @@ class TimingSettings:
     #: a note's first vowel starts this much before the note: a sung vowel takes
     #: a few tens of ms to build up, so its audible onset then lands on the beat
     vowel_lead_s: float = 0.03
-    #: the lead takes at most this share of the segment before (vowel or rest)
+    #: the lead takes at most this share of the segment before (vowel or rest),
+    #: and none when that segment is shorter than ``lead_min_previous_s``
     max_lead_share: float = 0.3
+    lead_min_previous_s: float = 0.25
 
 
 def consonant_length_s(symbol: str, settings: TimingSettings) -> float:
@@ -115,6 +117,8 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
         if note_phonemes[ni].continuation or not note_phonemes[ni].syllables:
             continue
         prev = segs[k - 1]
+        if prev[3] - prev[2] < settings.lead_min_previous_s:
+            continue
         lead = min(settings.vowel_lead_s, settings.max_lead_share * (prev[3] - prev[2]))
         if lead > 0 and abs(prev[3] - s) < 1e-9:
             prev[3] -= lead
