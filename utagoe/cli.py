@@ -135,14 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     except UtagoeError as exc:
         print(f"utagoe: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
-        print(f"utagoe: error: {exc.filename or exc}: no such file", file=sys.stderr)
-        return 2
-    except IsADirectoryError as exc:
-        print(f"utagoe: error: {exc.filename or exc}: is a folder, not a file", file=sys.stderr)
-        return 2
-    except PermissionError as exc:
-        print(f"utagoe: error: {exc.filename or exc}: permission denied", file=sys.stderr)
+    except OSError as exc:
+        why = {FileNotFoundError: "no such file", IsADirectoryError: "is a folder, not a file",
+               PermissionError: "permission denied"}.get(type(exc), exc.strerror or str(exc))
+        print(f"utagoe: error: {exc.filename or exc}: {why}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("utagoe: interrupted", file=sys.stderr)

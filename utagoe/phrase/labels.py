@@ -117,6 +117,18 @@ _STEP_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
 _VOWELS = frozenset({"a", "i", "u", "e", "o", "N"})
 
 
+def _distance_from_vowel(symbols) -> int:
+    """Walking ``symbols`` in order: how many steps past the last vowel the walk
+    ends (1 right after it), or 0 if it met no vowel."""
+    c = 0
+    for sym in symbols:
+        if phoneme_type(sym) == "v":
+            c = 1
+        elif c > 0:
+            c += 1
+    return c
+
+
 def phoneme_type(symbol: str) -> str:
     """Sinsy's phoneme type letter: v(owel), b(reak: cl), p(ause), s(ilence), c(onsonant)."""
     if symbol in _VOWELS:
@@ -716,22 +728,10 @@ def full_context_labels(timed: Sequence[TimedPhoneme], notes: Sequence[Note],
         p14 = p15 = _XX
         if ptype == "c":
             # distance from the previous vowel / to the next vowel inside the syllable
-            c = 0
-            for q in range(pi):
-                t = phoneme_type(syl[q])
-                if t == "v":
-                    c = 1
-                elif c > 0:
-                    c += 1
+            c = _distance_from_vowel(syl[q] for q in range(pi))
             if c > 0:
                 p14 = str(min(c, 9))
-            c = 0
-            for q in range(len(syl) - 1, pi, -1):
-                t = phoneme_type(syl[q])
-                if t == "v":
-                    c = 1
-                elif c > 0:
-                    c += 1
+            c = _distance_from_vowel(syl[q] for q in range(len(syl) - 1, pi, -1))
             if c > 0:
                 p15 = str(min(c, 9))
         p = _join(("", "@", "^", "-", "+", "=", "_", "%", "^", "_", "~", "-", "!", "[", "$", "]"),
