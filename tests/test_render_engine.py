@@ -115,3 +115,14 @@ def test_unknown_singer_lists_the_known_ones():
 
     with pytest.raises(UnknownNameError, match="sine"):
         render_project(song(), singer="nobody", voices=registry(SineVoice()))
+
+
+def test_absurdly_long_songs_are_refused_before_any_work():
+    from utagoe.errors import UtagoeError
+
+    v = SineVoice()
+    p = Project((Track("v", (Note(0, 480, 60, "あ"), Note(480 * 10 ** 6, 480, 62, "い"))),),
+                tempos=(Tempo(0, 120.0),), source_path="long.musicxml")
+    with pytest.raises(UtagoeError, match=r"long.musicxml: the song is .* min long"):
+        render_project(p, voices=registry(v))
+    assert v.rendered == []

@@ -25,3 +25,5 @@ class RenderSettings:
     phrase_rest_margin_s: float = 0.3
     #: audio before the first note that may hold its consonant
     lead_in_s: float = 0.3
+    #: longest song rendered (memory grows with length); longer ones are refused
+    max_duration_s: float = 1800.0

@@ -66,8 +66,14 @@ def render_project(project: Project, *, singer: str | None = None,
     voices = voices or default_voices()
     phonemizer = default_phonemizers().get(settings.language)
     rate = settings.sample_rate_hz
+    where = project.source_path or "project"
     if not project.tracks or not any(t.notes for t in project.tracks):
-        raise UtagoeError(f"{project.source_path or 'project'}: nothing to sing (no notes)")
+        raise UtagoeError(f"{where}: nothing to sing (no notes)")
+    length_s = project.duration_s()
+    if length_s > settings.max_duration_s:
+        raise UtagoeError(
+            f"{where}: the song is {length_s / 60:.1f} min long; utagoe renders at most "
+            f"{settings.max_duration_s / 60:.0f} min (RenderSettings.max_duration_s)")
 
     # phrases first, so progress knows the total
     plans = []
@@ -90,7 +96,7 @@ def render_project(project: Project, *, singer: str | None = None,
     if progress:
         progress(0, total)
     for voice, tp in plans:
-        buf = np.zeros(n_out, dtype=np.float64)
+        buf = np.zeros(n_out, dtype=np.float32)
         phrases = list(tp.phrases)
         keys = [p.key() for p in phrases]
         audios = [cache.get(k) if cache is not None else None for k in keys]
@@ -122,6 +128,6 @@ def render_project(project: Project, *, singer: str | None = None,
         for phrase, audio in zip(phrases, audios):
             audio = resample(audio, sample_rate_hz=rate)
             place(audio, buf, start_sample=int(round(phrase.start_s * rate)))
-        stems.append(Audio(buf.astype(np.float32)[None, :], rate))
-    mixed = normalize_peak(mix(stems), peak_dbfs=settings.peak_dbfs)
+        stems.append(Audio(buf[None, :], rate))
+    mixed = normalize_peak(stems[0] if len(stems) == 1 else mix(stems), peak_dbfs=settings.peak_dbfs)
     return RenderResult(mixed, tuple(stems), tuple(warnings), rendered, cached)
