@@ -571,3 +571,22 @@ def test_sustain_fit_keeps_means_and_stretches_the_most_variable_state():
     assert out[0].tolist() == [2, 4, 89, 3, 2]        # only the variable state grows
     assert out[0].sum() == 100
     assert out[1].tolist() == hts[1].tolist()          # shorter than its means: HTS's split
+
+
+def test_gv_cap_keeps_a_held_vowel_sane(song_voice):
+    """HTS's GV blows up an utterance that is one held vowel; the cap keeps it."""
+    from utagoe.lyrics.base import NotePhonemes, Syllable
+    from utagoe.model import Note, Project, Tempo, Track
+    from utagoe.phrase.labels import full_context_labels
+    from utagoe.timing.align import align
+
+    p = Project((Track("v", (Note(0, 480 * 20, 60, "あ"),)),), tempos=(Tempo(0, 120.0),))
+    notes = p.tracks[0].notes
+    timed = align(notes, [NotePhonemes((Syllable(("a",)),))], p.time_axis(), lead_in_s=0.3)
+    labels = full_context_labels(timed, notes, p)
+    frames = [max(1, round(t.duration_s / 0.005)) for t in timed]
+    plain = generate_parameters(song_voice, labels, frames, use_gv=False)
+    wild = generate_parameters(song_voice, labels, frames)
+    capped = generate_parameters(song_voice, labels, frames, gv_max_ratio=2.0)
+    assert np.max(np.abs(wild.mgc)) > 2 * np.max(np.abs(plain.mgc))
+    assert np.max(np.abs(capped.mgc)) < 1.5 * np.max(np.abs(plain.mgc))

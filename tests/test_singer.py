@@ -132,3 +132,18 @@ def test_click_detector_finds_a_click():
 def test_same_input_same_bytes(voices, rendered):
     again = render_project(score(), voices=voices)
     assert np.array_equal(again.mix.samples, rendered.mix.samples)
+
+
+@pytest.mark.parametrize("notes", [
+    [Note(480, 480, 0, "あ"), Note(960, 480, 127, "い"), Note(1440, 480, 20, "う")],   # pitch extremes
+    [Note(480 + i, 1, 60 + i % 5, "か") for i in range(100)],                          # one-tick notes
+    [Note(480 + 10 * i, 10, 60, "しゃ") for i in range(60)],                            # 12 ms notes
+    [Note(480, 4800, 60, "あ"), Note(480, 480, 64, "い"), Note(500, 100, 65, "う")],   # overlaps
+    [Note(0, 480 * 60, 60, "あ")],                                                     # one 30 s vowel
+], ids=["pitch-extremes", "one-tick", "12ms", "overlaps", "held-30s"])
+def test_absurd_scores_still_give_finite_bounded_audio(voices, notes):
+    p = Project((Track("v", tuple(notes)),), tempos=(Tempo(0, 120.0),))
+    a = render_project(p, voices=voices).mix
+    assert np.all(np.isfinite(a.samples))
+    assert np.max(np.abs(a.samples)) <= 10 ** (-1 / 20) + 1e-6
+    assert a.duration_s >= p.duration_s() - 0.01

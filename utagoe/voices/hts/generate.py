@@ -376,12 +376,17 @@ def mlpg(mean: np.ndarray, ivar: np.ndarray, windows: Sequence[Window]) -> np.nd
 
 
 def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.ndarray,
-              gv_mean: np.ndarray, gv_precision: np.ndarray, n_windows: int) -> np.ndarray:
+              gv_mean: np.ndarray, gv_precision: np.ndarray, n_windows: int,
+              max_ratio: float | None = None) -> np.ndarray:
     """The HTS engine's GV parameter generation on (D, L) statics, in place and returned.
 
     ``band``/``rhs`` are the unfactorised normal equations of the trajectory;
     ``switch`` (L,) marks the frames that count for GV; ``gv_precision`` is
     the second half of the GV PDF, used as a precision as the HTS engine does.
+    ``max_ratio`` (not in the HTS engine): the GV may widen each dimension's
+    standard deviation by at most this factor. Without it, an utterance that is
+    mostly one held vowel (variance near 0) is blown up to the GV mean and the
+    spectrum explodes.
     """
     n_on = int(switch.sum())
     if n_on == 0:
@@ -393,6 +398,8 @@ def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.nda
     m = (par @ on_f) / n_on
     dev = par - m[:, None]
     v = ((dev * dev) @ on_f) / n_on
+    if max_ratio is not None:
+        gv_mean = np.where(v > 0.0, np.minimum(gv_mean, v * max_ratio ** 2), gv_mean)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.sqrt(gv_mean / v)
     ratio = np.where((v > 0.0) & np.isfinite(ratio), ratio, 1.0)
@@ -440,7 +447,8 @@ def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.nda
 
 def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np.ndarray,
                        voiced_frames: np.ndarray | None, gv_switch_frames: np.ndarray | None,
-                       gv_pdf: np.ndarray | None, gv_weight: float) -> np.ndarray:
+                       gv_pdf: np.ndarray | None, gv_weight: float,
+                       gv_max_ratio: float | None = None) -> np.ndarray:
     """Statics (L, D) for one stream over the frames where ``voiced_frames`` (or all frames)."""
     dim, k_win = stream.vector_length, stream.num_windows
     width = dim * k_win
@@ -476,7 +484,8 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
     par = _solve(band, rhs)
     if gv_pdf is not None and gv_switch_frames is not None:
         switch = gv_switch_frames if flag is None else gv_switch_frames[flag]
-        par = _apply_gv(par, band, rhs, switch, gv_pdf[:dim] * gv_weight, gv_pdf[dim:2 * dim], k_win)
+        par = _apply_gv(par, band, rhs, switch, gv_pdf[:dim] * gv_weight, gv_pdf[dim:2 * dim], k_win,
+                        max_ratio=gv_max_ratio)
     return par.T
 
 
@@ -485,7 +494,8 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
 
 def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: Sequence[int], *,
                         use_gv: bool = True, msd_threshold: float = 0.5,
-                        gv_weight: float = 1.0, duration_fit: str = "hts") -> GeneratedParameters:
+                        gv_weight: float = 1.0, duration_fit: str = "hts",
+                        gv_max_ratio: float | None = None) -> GeneratedParameters:
     """Generate frame parameters for ``labels`` lasting ``phoneme_frames`` frames each.
 
     ``labels`` are full-context labels without times, one per phoneme;
@@ -493,7 +503,9 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
     last. The result has exactly ``sum(phoneme_frames)`` frames. ``gv_weight``
     scales the GV mean of every GV stream (HTS engine's ``-jm``/``-jf``).
     ``duration_fit`` is ``"hts"`` (the HTS engine's split of each phoneme over
-    its states) or ``"sustain"`` (see :func:`sustain_fit`).
+    its states) or ``"sustain"`` (see :func:`sustain_fit`). ``gv_max_ratio``
+    caps how far GV may widen a dimension's standard deviation (None: as the
+    HTS engine, no cap).
     """
     if duration_fit not in ("hts", "sustain"):
         raise ValueError(f"duration_fit must be 'hts' or 'sustain', got {duration_fit!r}")
@@ -558,7 +570,8 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
             width = stream.vector_length * stream.num_windows
             voiced_state = pdf[:, 2 * width] > msd_threshold
             flag = voiced_state[frame_state]
-            par = _stream_parameters(stream, pdf, frame_state, flag, gv_switch_frames, gv_pdf, gv_weight)
+            par = _stream_parameters(stream, pdf, frame_state, flag, gv_switch_frames, gv_pdf, gv_weight,
+                                     gv_max_ratio)
             full = np.full((n_frames, stream.vector_length), -np.inf)
             full[flag] = par
             out[stream.name] = full
@@ -566,7 +579,7 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
                 voiced = flag
         else:
             out[stream.name] = _stream_parameters(stream, pdf, frame_state, None, gv_switch_frames,
-                                                  gv_pdf, gv_weight)
+                                                  gv_pdf, gv_weight, gv_max_ratio)
 
     mgc = np.ascontiguousarray(out.get("MCP", np.zeros((n_frames, 0))))
     lf0 = np.ascontiguousarray(out["LF0"][:, 0]) if "LF0" in out else np.full(n_frames, -np.inf)

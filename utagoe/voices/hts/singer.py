@@ -38,6 +38,9 @@ SONG070_INFO = SingerInfo(
 CHUNK_FRAMES = 2000
 OVERLAP_FRAMES = 8
 EDGE_FADE_S = 0.01
+#: global variance may widen the spectrum's spread at most this much (a held vowel
+#: has almost none, and unbounded GV would blow it up)
+GV_MAX_RATIO = 2.0
 #: the voice's loudness swings about 30 dB from low to high notes; halve that
 DYNAMICS_RATIO = 0.5
 #: rests fall to this level (dB) over this many frames from the sung phonemes
@@ -121,18 +124,17 @@ class HTSSinger:
         per_phrase = [phoneme_frames(ph) for ph in phrases]
         labels = [lab for ph in phrases for lab in ph.labels]
         frames = [f for fr in per_phrase for f in fr]
-        params = generate_parameters(self.voice, labels, frames, duration_fit="sustain")
+        mgc, lf0, voiced, lpf = self._generate(labels, frames)
         if cancel is not None:
             cancel.check()
         # the envelope's harmonic ripple belongs to the voice's own F0, not ours
-        model_f0_hz = interpolate_unvoiced(np.exp(params.lf0))
+        model_f0_hz = interpolate_unvoiced(np.exp(lf0))
         # compress the slow loudness swings (c0 is the log gain) over the sung vowels
         vowel_frames = np.concatenate([
             np.repeat([p.kind == "vowel" and p.symbol != "cl" for p in ph.phonemes], fr)
             for ph, fr in zip(phrases, per_phrase)])
         rest_frames = np.concatenate([np.repeat([p.kind == "rest" for p in ph.phonemes], fr)
                                       for ph, fr in zip(phrases, per_phrase)])
-        mgc = np.array(params.mgc)
         gain = compress_log_gain(mgc[:, 0], vowel_frames, ratio=DYNAMICS_RATIO,
                                  smooth_frames=DYNAMICS_SMOOTH_FRAMES)
         mgc[:, 0] += np.where(rest_frames, np.minimum(gain, 0.0), gain)  # rests never get louder
@@ -142,13 +144,34 @@ class HTSSinger:
             n = sum(fr)
             audio = None
             if need[i]:
-                audio = self._render_one(ph, fr, mgc[pos:pos + n], params.lpf[pos:pos + n],
-                                         params.voiced[pos:pos + n], model_f0_hz[pos:pos + n], cancel)
+                audio = self._render_one(ph, fr, mgc[pos:pos + n], lpf[pos:pos + n],
+                                         voiced[pos:pos + n], model_f0_hz[pos:pos + n], cancel)
                 if on_done is not None:
                     on_done(i, audio)
             out.append(audio)
             pos += n
         return out
+
+    def _generate(self, labels: list[str], frames: list[int]):
+        """(mgc, lf0, voiced, lpf) per frame. HTS needs five frames per phoneme (one
+        per state); where absurdly short notes leave fewer, the parameters are
+        generated at an ``m`` times finer frame rate and averaged back."""
+        total = sum(frames)
+        need = self.voice.num_states * len(labels)
+        m = max(1, -(-need // max(total, 1)))
+        params = generate_parameters(self.voice, labels, [f * m for f in frames],
+                                     duration_fit="sustain", gv_max_ratio=GV_MAX_RATIO)
+        mgc, lf0 = np.array(params.mgc), np.asarray(params.lf0)
+        voiced, lpf = np.asarray(params.voiced), np.asarray(params.lpf)
+        if m > 1:
+            def pool(x):
+                return x.reshape(total, m, *x.shape[1:]).mean(axis=1)
+            finite = np.isfinite(lf0)
+            count = pool(finite.astype(np.float64))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                lf0 = np.where(count > 0, pool(np.where(finite, lf0, 0.0)) / count, -np.inf)
+            mgc, lpf, voiced = pool(mgc), pool(lpf), pool(voiced.astype(np.float64)) >= 0.5
+        return mgc, lf0, voiced, lpf
 
     def _render_one(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz, cancel) -> Audio:
         n = sum(frames)
