@@ -126,3 +126,33 @@ def test_absurdly_long_songs_are_refused_before_any_work():
     with pytest.raises(UtagoeError, match=r"long.musicxml: the song is .* min long"):
         render_project(p, voices=registry(v))
     assert v.rendered == []
+
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+LYRICS = ["あ", "か", "きゃ", "っ", "ん", "かん", "+", "ー", "しゃっ", "a か", "to"]
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 20000), st.integers(1, 3000), st.integers(0, 127),
+                          st.sampled_from(LYRICS)), min_size=1, max_size=40),
+       st.floats(20.0, 400.0))
+def test_any_score_makes_contiguous_labelled_phrases(raw, bpm):
+    from utagoe.lyrics.registry import default_phonemizers
+    from utagoe.phrase.build import build_track_phrases
+
+    notes = tuple(Note(s, d, p, lyr) for s, d, p, lyr in raw)
+    project = Project((Track("v", notes),), tempos=(Tempo(0, bpm),))
+    tp = build_track_phrases(project, 0, singer="x", phonemizer=default_phonemizers().get("ja"),
+                             settings=RenderSettings())
+    last_end = -1.0
+    for ph in tp.phrases:
+        assert ph.start_s >= last_end - 1e-9          # phrases do not overlap
+        last_end = ph.end_s
+        assert len(ph.labels) == len(ph.phonemes) and ph.labels
+        assert ph.phonemes[0].start_s == pytest.approx(ph.start_s)
+        assert ph.phonemes[-1].end_s == pytest.approx(ph.end_s)
+        for a, b in zip(ph.phonemes, ph.phonemes[1:]):
+            assert a.end_s == pytest.approx(b.start_s) and b.end_s > b.start_s
+        assert len(ph.pitch.values) == ph.frame_count()
+        assert np.all(np.isfinite(ph.pitch.values))

@@ -147,3 +147,19 @@ def test_absurd_scores_still_give_finite_bounded_audio(voices, notes):
     assert np.all(np.isfinite(a.samples))
     assert np.max(np.abs(a.samples)) <= 10 ** (-1 / 20) + 1e-6
     assert a.duration_s >= p.duration_s() - 0.01
+
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 4000), st.integers(1, 1500), st.integers(30, 100),
+                          st.sampled_from(["あ", "か", "きゃ", "っ", "ん", "+", "さっ", "ら"])),
+                min_size=1, max_size=8),
+       st.floats(30.0, 300.0))
+def test_random_scores_sing_finite_bounded_audio(voices, raw, bpm):
+    notes = tuple(Note(s, d, p, lyr) for s, d, p, lyr in raw)
+    a = render_project(Project((Track("v", notes),), tempos=(Tempo(0, bpm),)), voices=voices).mix
+    assert np.all(np.isfinite(a.samples))
+    assert np.max(np.abs(a.samples)) <= 10 ** (-1 / 20) + 1e-6

@@ -141,11 +141,16 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
             lengths = [max(w * scale, settings.min_phoneme_s) for w in wanted]
             c_start = s - sum(lengths)
             if prev is not None:
-                c_start = max(c_start, prev.start_s + settings.min_phoneme_s)
-                out[-1] = TimedPhoneme(prev.symbol, prev.start_s, c_start, prev.note_index,
-                                       prev.kind, prev.syllable_index)
+                # the segment before keeps at least its minimum (or half, if shorter)
+                keep = min(settings.min_phoneme_s, 0.5 * (prev.end_s - prev.start_s))
+                c_start = max(c_start, prev.start_s + keep)
             else:
                 c_start = max(c_start, -lead_in_s)
+            if c_start >= s - 1e-9:
+                cons = ()  # no room at all: the syllable starts on its vowel
+            elif prev is not None:
+                out[-1] = TimedPhoneme(prev.symbol, prev.start_s, c_start, prev.note_index,
+                                       prev.kind, prev.syllable_index)
             # spread the consonants over [c_start, s] in proportion to their lengths
             span = s - c_start
             t = c_start
