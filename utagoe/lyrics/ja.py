@@ -163,9 +163,6 @@ def _build_romaji() -> dict[str, str]:
         "b": "ばびぶべぼ", "p": "ぱぴぷぺぽ", "m": "まみむめも", "r": "らりるれろ",
         "c": "かしくせこ",
     }
-    for c, kanas in rows.items():
-        for v, kana in zip("aiueo", kanas):
-            t[c + v] = kana
     multi = {
         "y": ("や", "い", "ゆ", "いぇ", "よ"),
         "w": ("わ", "うぃ", "う", "うぇ", "を"),
@@ -180,7 +177,7 @@ def _build_romaji() -> dict[str, str]:
         "kw": ("くゎ", "くぃ", "くぅ", "くぇ", "くぉ"),
         "gw": ("ぐゎ", "ぐぃ", "ぐぅ", "ぐぇ", "ぐぉ"),
     }
-    for c, kanas in multi.items():
+    for c, kanas in (*rows.items(), *multi.items()):
         for v, kana in zip("aiueo", kanas):
             t[c + v] = kana
     # palatalised: kya kyu kyo kye (kunrei sya, tya, zya; IME jya, cya; nihon-shiki dya)
