@@ -163,3 +163,22 @@ def test_random_scores_sing_finite_bounded_audio(voices, raw, bpm):
     a = render_project(Project((Track("v", notes),), tempos=(Tempo(0, bpm),)), voices=voices).mix
     assert np.all(np.isfinite(a.samples))
     assert np.max(np.abs(a.samples)) <= 10 ** (-1 / 20) + 1e-6
+
+
+def test_the_world_vocoder_sings_the_same_tune(voices):
+    from utagoe.errors import UnknownNameError
+    from utagoe.voices.base import VoiceRegistry
+    from utagoe.voices.hts.singer import SONG070_INFO, make_song070
+
+    world = make_song070(vocoder="world")
+    reg = VoiceRegistry()
+    reg.register(SONG070_INFO, lambda: world)
+    notes = (Note(480, 960, 64, "あ"), Note(1440, 960, 67, "い"))
+    p = Project((Track("v", notes),), tempos=(Tempo(0, 120.0),))
+    x = render_project(p, voices=reg).mix.samples[0].astype(np.float64)
+    f0 = harvest_f0_hz(x, sample_rate_hz=48000, frame_period_s=0.005)
+    for n, (s, e) in zip(notes, ((0.5, 1.5), (1.5, 2.5))):
+        seg = f0[int((s + 0.2) / 0.005):int((e - 0.2) / 0.005)]
+        assert abs(np.median(hz_to_midi(seg[seg > 0])) - n.pitch) < 0.25
+    with pytest.raises(UnknownNameError, match="world"):
+        make_song070(vocoder="mlsa")
