@@ -182,3 +182,10 @@ def test_the_world_vocoder_sings_the_same_tune(voices):
         assert abs(np.median(hz_to_midi(seg[seg > 0])) - n.pitch) < 0.25
     with pytest.raises(UnknownNameError, match="world"):
         make_song070(vocoder="mlsa")
+
+
+def test_worker_processes_give_the_same_bytes(voices, rendered):
+    from utagoe.settings import RenderSettings
+
+    parallel = render_project(score(), voices=voices, settings=RenderSettings(workers=2))
+    assert np.array_equal(parallel.mix.samples, rendered.mix.samples)

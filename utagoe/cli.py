@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,7 +48,9 @@ def _cmd_render(args) -> int:
         raise UtagoeError(f"{out}: the output would overwrite the input")
     project = load(args.input, part=args.part, verse=args.verse, voice=args.voice,
                    lenient=args.lenient)
-    settings = RenderSettings(lenient_lyrics=args.lenient)
+    if args.jobs < 1:
+        raise UtagoeError(f"--jobs must be at least 1, got {args.jobs}")
+    settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs)
     bar = ProgressBar(sys.stderr, min_total=1 if args.progress else 8)
     t0 = time.monotonic()
     try:
@@ -111,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     score_opts(r)
     r.add_argument("-o", "--output", required=True, help="output .wav or .flac")
     r.add_argument("--singer", default=None, help="singer name (see 'utagoe singers')")
+    r.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                   help="processes that sing phrases at once (default: one per core)")
     r.add_argument("--progress", action="store_true", help="always show the progress bar")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     r.set_defaults(func=_cmd_render)

@@ -19,7 +19,8 @@ class RenderSettings:
     sample_rate_hz: int = 48000
     #: the mix is scaled down so its peak is at most this
     peak_dbfs: float = -1.0
-    #: worker processes for phrases (1 = in this process)
+    #: worker processes that vocode phrases (1 = all in this process); the
+    #: result is the same whatever the number
     workers: int = 1
     #: longest stretch of a rest kept inside a phrase on each side
     phrase_rest_margin_s: float = 0.3

@@ -118,7 +118,8 @@ def render_project(project: Project, *, singer: str | None = None,
             cancel.check()
         if hasattr(voice, "render_phrases"):
             # voices that sing a track as one utterance (HTS: global variance)
-            voice.render_phrases(phrases, need=need, cancel=cancel, on_done=finished)
+            voice.render_phrases(phrases, need=need, cancel=cancel, on_done=finished,
+                                 workers=settings.workers)
         else:
             for i, phrase in enumerate(phrases):
                 if need[i]:

@@ -54,9 +54,10 @@ class Voice(Protocol):
 
     # A voice that sings better knowing the whole track (HTS: global variance is a
     # statistic of the utterance) may also offer
-    #   render_phrases(phrases, *, need, cancel, on_done) -> list[Audio | None]
-    # which sings the phrases whose ``need`` flag is set, knowing all of them, and
-    # calls on_done(i, audio) for each. The render engine uses it where present.
+    #   render_phrases(phrases, *, need, cancel, on_done, workers) -> list[Audio | None]
+    # which sings the phrases whose ``need`` flag is set, knowing all of them, in up
+    # to ``workers`` processes, and calls on_done(i, audio) for each. The render
+    # engine uses it where present.
 
 
 class VoiceRegistry:

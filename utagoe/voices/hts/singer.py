@@ -7,6 +7,7 @@ our own F0 curve drives the vocoder (ours by default, or WORLD).
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,7 +116,7 @@ class HTSSinger:
         return self.render_phrases([phrase], cancel=cancel)[0]
 
     def render_phrases(self, phrases, *, need=None, cancel: CancelToken | None = None,
-                       on_done=None) -> list[Audio | None]:
+                       on_done=None, workers: int = 1) -> list[Audio | None]:
         """Sing a track's phrases as one utterance.
 
         HTS's global variance is a statistic of a whole utterance: generated per
@@ -123,6 +124,8 @@ class HTSSinger:
         So the parameters of all ``phrases`` are generated in one call, and then
         only the phrases whose ``need`` flag is set are vocoded (the others are
         returned as None). ``on_done(i, audio)`` is called as each one finishes.
+        With ``workers`` > 1 the phrases are vocoded in that many processes; the
+        result is the same, byte for byte.
         """
         phrases = list(phrases)
         need = [True] * len(phrases) if need is None else list(need)
@@ -145,18 +148,19 @@ class HTSSinger:
         gain = compress_log_gain(mgc[:, 0], vowel_frames, ratio=DYNAMICS_RATIO,
                                  smooth_frames=DYNAMICS_SMOOTH_FRAMES)
         mgc[:, 0] += np.where(rest_frames, np.minimum(gain, 0.0), gain)  # rests never get louder
-        out: list[Audio | None] = []
+        jobs = []
         pos = 0
         for i, (ph, fr) in enumerate(zip(phrases, per_phrase)):
             n = sum(fr)
-            audio = None
             if need[i]:
-                audio = self._render_one(ph, fr, mgc[pos:pos + n], lpf[pos:pos + n],
-                                         voiced[pos:pos + n], model_f0_hz[pos:pos + n], cancel)
-                if on_done is not None:
-                    on_done(i, audio)
-            out.append(audio)
+                jobs.append((i, self._prepare(ph, fr, mgc[pos:pos + n], lpf[pos:pos + n],
+                                              voiced[pos:pos + n], model_f0_hz[pos:pos + n])))
             pos += n
+        out: list[Audio | None] = [None] * len(phrases)
+        for i, samples in _run_jobs(jobs, workers=workers, cancel=cancel):
+            out[i] = Audio(samples[None, :], self.sample_rate_hz)
+            if on_done is not None:
+                on_done(i, out[i])
         return out
 
     def _generate(self, labels: list[str], frames: list[int]):
@@ -180,19 +184,16 @@ class HTSSinger:
             mgc, lpf, voiced = pool(mgc), pool(lpf), pool(voiced.astype(np.float64)) >= 0.5
         return mgc, lf0, voiced, lpf
 
-    def _render_one(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz, cancel) -> Audio:
+    def _prepare(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz) -> "VocodeJob":
+        """Everything the vocoder needs for one phrase, as plain arrays."""
         n = sum(frames)
         # voicing: vowels, N and voiced consonants always; rests and cl never; HTS decides the rest
-        nucleus = np.zeros(n, dtype=bool)
-        silent = np.zeros(n, dtype=bool)
-        pos = 0
-        for p, f in zip(phrase.phonemes, frames):
-            if (p.kind == "vowel" and p.symbol in NUCLEI and p.symbol != "cl") or p.symbol in VOICED_CONSONANTS:
-                nucleus[pos:pos + f] = True
-            elif p.kind == "rest" or p.symbol == "cl":
-                silent[pos:pos + f] = True
-            pos += f
-        voiced = (np.asarray(hts_voiced, dtype=bool) | nucleus) & ~silent
+        kinds = np.repeat(np.array([
+            1 if (p.kind == "vowel" and p.symbol in NUCLEI and p.symbol != "cl") or p.symbol in VOICED_CONSONANTS
+            else -1 if (p.kind == "rest" or p.symbol == "cl") else 0
+            for p in phrase.phonemes]), frames)
+        rest = np.repeat(np.array([p.kind == "rest" for p in phrase.phonemes]), frames)
+        voiced = (np.asarray(hts_voiced, dtype=bool) | (kinds == 1)) & (kinds != -1)
         pitch = phrase.pitch.values
         if len(pitch) < n:
             pitch = np.concatenate([pitch, np.full(n - len(pitch), pitch[-1] if len(pitch) else 60.0)])
@@ -201,63 +202,104 @@ class HTSSinger:
             model_f0_hz = f0_hz
         model_f0_hz = np.where(voiced, model_f0_hz, 0.0)
         # rests fade to silence within REST_FADE_FRAMES of the sung phonemes around them
-        rest = np.zeros(n, dtype=bool)
-        pos = 0
-        for p, f in zip(phrase.phonemes, frames):
-            rest[pos:pos + f] = p.kind == "rest"
-            pos += f
         dist = _distance_to_false(rest)
-        rest_log_gain = np.log(10.0) / 20.0 * REST_FLOOR_DB * np.clip(dist / REST_FADE_FRAMES, 0.0, 1.0)
-        samples = self._vocode(f0_hz, mgc, lpf, voiced, model_f0_hz, rest_log_gain, cancel)
-        hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
-        samples = samples[: n * hop]
-        if len(samples) < n * hop:
-            samples = np.concatenate([samples, np.zeros(n * hop - len(samples))])
-        fade = min(int(EDGE_FADE_S * self.sample_rate_hz), len(samples) // 2)
-        if fade > 0:
-            ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade))
-            samples[:fade] *= ramp
-            samples[-fade:] *= ramp[::-1]
-        if phrase.gain_db:
-            samples *= 10 ** (phrase.gain_db / 20)
-        return Audio(samples.astype(np.float32)[None, :], self.sample_rate_hz)
+        log_gain = np.log(10.0) / 20.0 * REST_FLOOR_DB * np.clip(dist / REST_FADE_FRAMES, 0.0, 1.0)
+        log_gain += np.log(10.0) / 20.0 * phrase.gain_db
+        return VocodeJob(f0_hz=f0_hz, mgc=np.ascontiguousarray(mgc), lpf=np.ascontiguousarray(lpf),
+                         voiced=voiced, model_f0_hz=model_f0_hz, log_gain=log_gain, alpha=self.alpha,
+                         fft_size=self.fft_size, sample_rate_hz=self.sample_rate_hz,
+                         vocoder=self.vocoder)
 
-    def _vocode(self, f0_hz, mgc, lpf, voiced, model_f0_hz, log_gain, cancel) -> np.ndarray:
-        n = len(f0_hz)
-        hop = int(round(self.sample_rate_hz * FRAME_PERIOD_S))
-        out = np.zeros(n * hop + hop, dtype=np.float64)
-        ov = OVERLAP_FRAMES
-        for c0 in range(0, n, CHUNK_FRAMES):
-            if cancel is not None:
-                cancel.check()
-            c1 = min(n, c0 + CHUNK_FRAMES)
-            a, b = max(0, c0 - ov), min(n, c1 + ov)
-            # HTS mel-cepstra model 16-bit sample values; WORLD wants [-1, 1]
-            la = mcep_to_log_amplitude(mgc[a:b], alpha=self.alpha, fft_size=self.fft_size)
-            la = harmonic_log_amplitude(la, model_f0_hz[a:b], sample_rate_hz=self.sample_rate_hz)
-            sp = np.exp(2.0 * (la + log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
-            ap = lpf_to_aperiodicity(lpf[a:b], fft_size=self.fft_size, voiced=voiced[a:b])
-            if self.vocoder == "world":
-                y = world_synthesize(f0_hz[a:b], sp, ap, sample_rate_hz=self.sample_rate_hz,
-                                     frame_period_s=FRAME_PERIOD_S)
-            else:
-                y = synthesize(f0_hz[a:b], sp, ap, sample_rate_hz=self.sample_rate_hz,
-                               frame_period_s=FRAME_PERIOD_S, seed=c0)
-            # window: ramps over the overlaps, so neighbouring chunks cross-fade
-            w = np.ones(len(y))
-            if a < c0:
-                r = 2 * (c0 - a) * hop
-                w[:r] = np.linspace(0.0, 1.0, r)
-            if b > c1:
-                r = 2 * (b - c1) * hop
-                end = (b - a) * hop
-                if end <= len(w):
-                    w[end - r:end] = np.linspace(1.0, 0.0, r)
-                    w[end:] = 0.0
-            start = a * hop
-            m = min(len(y), len(out) - start)
-            out[start:start + m] += (y * w)[:m]
-        return out
+
+@dataclass(frozen=True, slots=True, eq=False)
+class VocodeJob:
+    """One phrase's frames for the vocoder: picklable, so worker processes can take it."""
+
+    f0_hz: np.ndarray
+    mgc: np.ndarray
+    lpf: np.ndarray
+    voiced: np.ndarray
+    model_f0_hz: np.ndarray
+    log_gain: np.ndarray
+    alpha: float
+    fft_size: int
+    sample_rate_hz: int
+    vocoder: str
+
+
+def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
+    """The phrase's samples (float32, frames * hop), faded in and out at its edges.
+
+    Long phrases are vocoded in chunks of CHUNK_FRAMES that cross-fade over
+    OVERLAP_FRAMES, so memory stays bounded.
+    """
+    rate = job.sample_rate_hz
+    n = len(job.f0_hz)
+    hop = int(round(rate * FRAME_PERIOD_S))
+    out = np.zeros(n * hop + hop, dtype=np.float64)
+    ov = OVERLAP_FRAMES
+    for c0 in range(0, n, CHUNK_FRAMES):
+        if cancel is not None:
+            cancel.check()
+        c1 = min(n, c0 + CHUNK_FRAMES)
+        a, b = max(0, c0 - ov), min(n, c1 + ov)
+        la = mcep_to_log_amplitude(job.mgc[a:b], alpha=job.alpha, fft_size=job.fft_size)
+        la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate)
+        # HTS mel-cepstra model 16-bit sample values; the vocoders want [-1, 1]
+        sp = np.exp(2.0 * (la + job.log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
+        ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b])
+        if job.vocoder == "world":
+            y = world_synthesize(job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
+                                 frame_period_s=FRAME_PERIOD_S)
+        else:
+            y = synthesize(job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
+                           frame_period_s=FRAME_PERIOD_S, seed=c0)
+        # window: ramps over the overlaps, so neighbouring chunks cross-fade
+        w = np.ones(len(y))
+        if a < c0:
+            r = 2 * (c0 - a) * hop
+            w[:r] = np.linspace(0.0, 1.0, r)
+        if b > c1:
+            r = 2 * (b - c1) * hop
+            end = (b - a) * hop
+            if end <= len(w):
+                w[end - r:end] = np.linspace(1.0, 0.0, r)
+                w[end:] = 0.0
+        start = a * hop
+        m = min(len(y), len(out) - start)
+        out[start:start + m] += (y * w)[:m]
+    samples = out[: n * hop]
+    fade = min(int(EDGE_FADE_S * rate), len(samples) // 2)
+    if fade > 0:
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade))
+        samples[:fade] *= ramp
+        samples[-fade:] *= ramp[::-1]
+    return samples.astype(np.float32)
+
+
+def _run_jobs(jobs, *, workers: int, cancel: CancelToken | None):
+    """Yield (index, samples) for each (index, VocodeJob), in this process or in
+    ``workers`` forked ones (where the platform can fork)."""
+    import multiprocessing
+
+    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for i, job in jobs:
+            yield i, vocode(job, cancel=cancel)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {pool.submit(vocode, job): i for i, job in jobs}
+        try:
+            for fut in as_completed(futures):
+                if cancel is not None:
+                    cancel.check()
+                yield futures[fut], fut.result()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
 
 
 def make_song070(*, vocoder: str = "utagoe") -> HTSSinger:
