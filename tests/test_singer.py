@@ -189,3 +189,16 @@ def test_worker_processes_give_the_same_bytes(voices, rendered):
 
     parallel = render_project(score(), voices=voices, settings=RenderSettings(workers=2))
     assert np.array_equal(parallel.mix.samples, rendered.mix.samples)
+
+
+def test_vocoder_chunks_are_cut_in_unvoiced_stretches():
+    from utagoe.voices.hts.singer import _chunk_cuts
+
+    f0 = np.full(10000, 200.0)
+    f0[3500:3530] = 0.0      # a consonant
+    f0[7200:7210] = 0.0      # a short one, too short for the cross-fade
+    cuts = _chunk_cuts(f0, chunk_frames=4000, overlap_frames=8)
+    assert cuts[0] == 0 and cuts[-1] == 10000
+    assert all(b - a <= 4000 for a, b in zip(cuts, cuts[1:]))
+    assert np.all(f0[cuts[1] - 8:cuts[1] + 9] == 0)          # inside the consonant
+    assert cuts[2] == cuts[1] + 4000                           # no room: a plain cut

@@ -238,10 +238,10 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
     hop = int(round(rate * FRAME_PERIOD_S))
     out = np.zeros(n * hop + hop, dtype=np.float64)
     ov = OVERLAP_FRAMES
-    for c0 in range(0, n, CHUNK_FRAMES):
+    cuts = _chunk_cuts(job.f0_hz, chunk_frames=CHUNK_FRAMES, overlap_frames=ov)
+    for c0, c1 in zip(cuts, cuts[1:]):
         if cancel is not None:
             cancel.check()
-        c1 = min(n, c0 + CHUNK_FRAMES)
         a, b = max(0, c0 - ov), min(n, c1 + ov)
         la = mcep_to_log_amplitude(job.mgc[a:b], alpha=job.alpha, fft_size=job.fft_size)
         la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate)
@@ -275,6 +275,27 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         samples[:fade] *= ramp
         samples[-fade:] *= ramp[::-1]
     return samples.astype(np.float32)
+
+
+def _chunk_cuts(f0_hz: np.ndarray, *, chunk_frames: int, overlap_frames: int) -> list[int]:
+    """Frame indices that cut a phrase into vocoder chunks of at most
+    ``chunk_frames``: where it can, in the middle of an unvoiced stretch (a
+    consonant), so the cross-fade never mixes two pulse trains."""
+    n = len(f0_hz)
+    cuts = [0]
+    unvoiced = np.asarray(f0_hz) <= 0
+    while n - cuts[-1] > chunk_frames:
+        lo, hi = cuts[-1] + chunk_frames // 2, cuts[-1] + chunk_frames
+        cut = hi
+        # unvoiced frames whose whole cross-fade window is unvoiced too
+        window = np.convolve(unvoiced[lo - overlap_frames:hi + overlap_frames].astype(np.int64),
+                             np.ones(2 * overlap_frames + 1, dtype=np.int64), mode="valid")
+        quiet = np.flatnonzero(window == 2 * overlap_frames + 1)
+        if len(quiet):
+            cut = lo + int(quiet[-1])
+        cuts.append(cut)
+    cuts.append(n)
+    return cuts
 
 
 def _run_jobs(jobs, *, workers: int, cancel: CancelToken | None):
