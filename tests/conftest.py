@@ -15,3 +15,14 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/data is absent")
     return SHARED
+
+
+# Property tests are derandomised so CI is reproducible; HYPOTHESIS_PROFILE=explore
+# draws fresh random examples on every run, when hunting for bugs.
+import os  # noqa: E402
+
+from hypothesis import settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("default", derandomize=True, deadline=None)
+_hsettings.register_profile("explore", derandomize=False, deadline=None)
+_hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
