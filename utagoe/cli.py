@@ -83,7 +83,6 @@ def _cmd_info(args) -> int:
 
     project = load(args.input, part=args.part, verse=args.verse, voice=args.voice,
                    lenient=args.lenient)
-    axis = project.time_axis()
     print(f"file: {args.input}")
     if project.title:
         print(f"title: {project.title}")
@@ -94,7 +93,6 @@ def _cmd_info(args) -> int:
         print(f"track {i}: {t.name!r}, {len(t.notes)} notes, {lyrics} with lyrics")
     for w in project.warnings:
         print(f"warning: {w}")
-    del axis
     return 0
 
 

@@ -25,17 +25,6 @@ def world_synthesize(f0_hz: np.ndarray, power_envelope: np.ndarray, aperiodicity
     return pyworld.synthesize(f0, sp, ap, int(sample_rate_hz), frame_period_s * 1000.0)
 
 
-def world_analyze(samples: np.ndarray, *, sample_rate_hz: int, frame_period_s: float):
-    """(f0_hz, power_envelope, aperiodicity) of a mono signal (harvest + CheapTrick + D4C)."""
-    import pyworld
-
-    x = np.ascontiguousarray(samples, dtype=np.float64)
-    f0, t = pyworld.harvest(x, sample_rate_hz, frame_period=frame_period_s * 1000.0)
-    sp = pyworld.cheaptrick(x, f0, t, sample_rate_hz)
-    ap = pyworld.d4c(x, f0, t, sample_rate_hz)
-    return f0, sp, ap
-
-
 def harvest_f0_hz(samples: np.ndarray, *, sample_rate_hz: int, frame_period_s: float,
                   f0_floor_hz: float = 70.0, f0_ceil_hz: float = 1100.0) -> np.ndarray:
     """F0 track (0 = unvoiced) of a mono signal, one value per frame."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..audio import Audio
+from ..model.units import db_to_gain
 
 
 def place(audio: Audio, buffer: np.ndarray, *, start_sample: int) -> None:
@@ -39,7 +40,7 @@ def mix(stems: list[Audio], *, gains_db: list[float] | None = None) -> Audio:
     out = np.zeros((ch, n), dtype=np.float64)
     gains = gains_db or [0.0] * len(stems)
     for s, g in zip(stems, gains):
-        out[:, : s.num_samples] += s.samples * 10 ** (g / 20)
+        out[:, : s.num_samples] += s.samples * db_to_gain(g)
     return Audio(out.astype(np.float32), rate)
 
 
@@ -48,5 +49,5 @@ def normalize_peak(audio: Audio, *, peak_dbfs: float) -> Audio:
     peak = float(np.max(np.abs(audio.samples))) if audio.num_samples else 0.0
     if peak <= 0 or not np.isfinite(peak):
         return audio
-    target = 10 ** (peak_dbfs / 20)
+    target = float(db_to_gain(peak_dbfs))
     return Audio((audio.samples * (target / peak)).astype(np.float32), audio.sample_rate)

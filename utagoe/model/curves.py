@@ -24,7 +24,3 @@ class Curve:
 
     def times_s(self) -> np.ndarray:
         return self.start_s + np.arange(len(self.values)) * self.period_s
-
-    def sample_at(self, times_s) -> np.ndarray:
-        """Linear interpolation at the given times, holding the end values."""
-        return np.interp(np.asarray(times_s, dtype=np.float64), self.times_s(), self.values)

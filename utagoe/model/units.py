@@ -22,16 +22,8 @@ def cents_to_ratio(cents):
     return np.power(2.0, np.asarray(cents, dtype=np.float64) / 1200.0)
 
 
-def ratio_to_cents(ratio):
-    return 1200.0 * np.log2(np.asarray(ratio, dtype=np.float64))
-
-
 def db_to_gain(db):
     return np.power(10.0, np.asarray(db, dtype=np.float64) / 20.0)
-
-
-def gain_to_db(gain):
-    return 20.0 * np.log10(np.maximum(np.asarray(gain, dtype=np.float64), 1e-20))
 
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")

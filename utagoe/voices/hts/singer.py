@@ -154,7 +154,8 @@ class HTSSinger:
             n = sum(fr)
             if need[i]:
                 jobs.append((i, self._prepare(ph, fr, mgc[pos:pos + n], lpf[pos:pos + n],
-                                              voiced[pos:pos + n], model_f0_hz[pos:pos + n])))
+                                              voiced[pos:pos + n], model_f0_hz[pos:pos + n],
+                                              rest_frames[pos:pos + n])))
             pos += n
         out: list[Audio | None] = [None] * len(phrases)
         for i, samples in _run_jobs(jobs, workers=workers, cancel=cancel):
@@ -184,7 +185,7 @@ class HTSSinger:
             mgc, lpf, voiced = pool(mgc), pool(lpf), pool(voiced.astype(np.float64)) >= 0.5
         return mgc, lf0, voiced, lpf
 
-    def _prepare(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz) -> "VocodeJob":
+    def _prepare(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz, rest) -> "VocodeJob":
         """Everything the vocoder needs for one phrase, as plain arrays."""
         n = sum(frames)
         # voicing: vowels, N and voiced consonants always; rests and cl never; HTS decides the rest
@@ -192,7 +193,6 @@ class HTSSinger:
             1 if (p.kind == "vowel" and p.symbol in NUCLEI and p.symbol != "cl") or p.symbol in VOICED_CONSONANTS
             else -1 if (p.kind == "rest" or p.symbol == "cl") else 0
             for p in phrase.phonemes]), frames)
-        rest = np.repeat(np.array([p.kind == "rest" for p in phrase.phonemes]), frames)
         voiced = (np.asarray(hts_voiced, dtype=bool) | (kinds == 1)) & (kinds != -1)
         pitch = phrase.pitch.values
         if len(pitch) < n:
