@@ -19,15 +19,17 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from fractions import Fraction
-from types import MappingProxyType
 from typing import TYPE_CHECKING
-from xml.parsers import expat
 
 from ..errors import ScoreFormatError
 from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature,
                            Track)
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
+
+from .xmltree import Elem as _Elem
+from .xmltree import ParseContext as _Ctx
+from .xmltree import parse_xml
 
 if TYPE_CHECKING:
     from .registry import ReadOptions
@@ -54,74 +56,6 @@ DEFAULT_BPM = 120.0
 _MUSICXML_MEDIA_TYPES = ("application/vnd.recordare.musicxml+xml",
                          "application/vnd.recordare.musicxml")
 
-# --------------------------------------------------------------------------------------
-# Reporting
-
-
-class _Ctx:
-    """Where we are (file, .mxl member), strictness, and the warnings gathered."""
-
-    __slots__ = ("path", "member", "lenient", "warnings")
-
-    def __init__(self, path: str | None, lenient: bool) -> None:
-        self.path = path
-        self.member: str | None = None
-        self.lenient = lenient
-        self.warnings: list[str] = []
-
-    def _msg(self, message: str) -> str:
-        return f"{self.member}: {message}" if self.member else message
-
-    def error(self, message: str, line: int | None = None) -> ScoreFormatError:
-        return ScoreFormatError(self._msg(message), path=self.path, line=line)
-
-    def warn(self, message: str, line: int | None = None) -> None:
-        where = ":".join(str(p) for p in (self.path, line) if p is not None)
-        text = self._msg(message)
-        self.warnings.append(f"{where}: {text}" if where else text)
-
-    def problem(self, message: str, line: int | None = None) -> None:
-        """A recoverable problem: an error, or with ``lenient`` a warning."""
-        if not self.lenient:
-            raise self.error(message, line)
-        self.warn(message, line)
-
-
-# --------------------------------------------------------------------------------------
-# A small safe XML tree with line numbers
-
-
-class _Elem:
-    __slots__ = ("tag", "attrib", "children", "parts", "line")
-
-    def __init__(self, tag: str, attrib: dict, line: int) -> None:
-        self.tag = tag
-        self.attrib = attrib
-        self.children: list[_Elem] = []
-        self.parts: list[str] | None = None  # text chunks, for text-bearing tags
-        self.line = line
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts) if self.parts else ""
-
-    def find(self, tag: str) -> "_Elem | None":
-        for c in self.children:
-            if c.tag == tag:
-                return c
-        return None
-
-    def findall(self, tag: str) -> list["_Elem"]:
-        return [c for c in self.children if c.tag == tag]
-
-    def findtext(self, tag: str) -> str | None:
-        c = self.find(tag)
-        return None if c is None else c.text
-
-    def get(self, key: str, default=None):
-        return self.attrib.get(key, default)
-
-
 #: the only elements the reader looks at; everything else (and all below it) is not kept
 _KEEP = frozenset("""
 score-partwise score-timewise work work-title movement-title credit credit-type
@@ -139,132 +73,15 @@ beat-type chromatic octave-change step alter octave duration voice text syllabic
 beat-unit per-minute offset
 """.split())
 
-_EMPTY_ATTRS = MappingProxyType({})
-_ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_parse_opts = dict(keep=_KEEP, text_tags=_TEXT, count_tag="note", max_count=MAX_NOTES,
+                   max_elements=MAX_ELEMENTS, lenient_root="score-partwise")
 
 
 def _parse_xml(data: bytes, ctx: _Ctx, *, keep: frozenset | None = _KEEP,
                count_notes: bool = True) -> _Elem:
-    """Parse ``data`` into an _Elem tree, keeping only ``keep`` tags (all if None)."""
-    try:
-        return _parse_xml_once(data, ctx, keep, count_notes, encoding=None)
-    except _UnknownEncoding as e:
-        enc = e.encoding
-    try:
-        text = data.decode(enc)
-    except (LookupError, UnicodeDecodeError) as exc:
-        raise ctx.error(f"cannot decode the file as its declared encoding {enc!r}: {exc}",
-                        1) from None
-    return _parse_xml_once(text.encode("utf-8"), ctx, keep, count_notes, encoding="utf-8")
-
-
-class _UnknownEncoding(Exception):
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-
-
-def _parse_xml_once(data: bytes, ctx: _Ctx, keep: frozenset | None, count_notes: bool,
-                    encoding: str | None) -> _Elem:
-    parser = expat.ParserCreate(encoding)
-    parser.buffer_text = True
-    # never read external DTDs or parameter entities (the default, made explicit)
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-    stack: list[_Elem | None] = []
-    root: list[_Elem] = []
-    counts = [0, 0]  # kept elements, notes
-
-    def refuse_entity(name, is_param=False, *rest):
-        kind = "parameter entity" if is_param else "entity"
-        raise ctx.error(f"the DOCTYPE declares {kind} {name!r}; documents that declare "
-                        "entities are refused (they can expand without bound or read "
-                        "other files)", parser.CurrentLineNumber)
-
-    def unparsed_entity(name, *rest):
-        refuse_entity(name)
-
-    def external_ref(context, base, system_id, public_id):
-        raise ctx.error(f"external entity {system_id!r} is not loaded",
-                        parser.CurrentLineNumber)
-
-    def skipped_entity(name, is_param):
-        # a reference to an entity we have no declaration for
-        ctx.problem(f"undefined entity &{name}; ignored", parser.CurrentLineNumber)
-
-    def start(tag, attrs):
-        if tag == "note" and count_notes:
-            counts[1] += 1
-            if counts[1] > MAX_NOTES:
-                raise ctx.error(f"more than {MAX_NOTES} notes; refusing to read such a "
-                                "large score", parser.CurrentLineNumber)
-        if stack:
-            parent = stack[-1]
-            if parent is None or (keep is not None and tag not in keep):
-                stack.append(None)
-                return
-        counts[0] += 1
-        if counts[0] > MAX_ELEMENTS:
-            raise ctx.error(f"more than {MAX_ELEMENTS} elements; refusing to read such a "
-                            "large document", parser.CurrentLineNumber)
-        el = _Elem(tag, attrs or _EMPTY_ATTRS, parser.CurrentLineNumber)
-        if keep is None or tag in _TEXT:
-            el.parts = []
-        if stack:
-            stack[-1].children.append(el)  # type: ignore[union-attr]
-        else:
-            root.append(el)
-        stack.append(el)
-
-    def end(tag):
-        stack.pop()
-
-    def chars(data):
-        if stack:
-            el = stack[-1]
-            if el is not None and el.parts is not None:
-                el.parts.append(data)
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.EntityDeclHandler = refuse_entity
-    parser.UnparsedEntityDeclHandler = unparsed_entity
-    parser.ExternalEntityRefHandler = external_ref
-    parser.SkippedEntityHandler = skipped_entity
-
-    try:
-        try:
-            parser.Parse(data, True)
-        except LookupError as e:  # pyexpat asked Python's codecs about a bad name
-            raise ctx.error(f"unknown character encoding ({e})", 1) from None
-        except (ValueError, UnicodeError) as e:
-            # pyexpat: "multi-byte encodings are not supported" (Shift_JIS, GBK, ...)
-            m = _ENCODING_RE.match(data[:400].lstrip(b"\xef\xbb\xbf"))
-            if encoding is None and m:
-                raise _UnknownEncoding(m.group(1).decode("ascii")) from None
-            raise ctx.error(f"cannot parse the XML: {e}", parser.CurrentLineNumber) from None
-    except expat.ExpatError as e:
-        code = getattr(e, "code", None)
-        if code == expat.errors.codes.get(expat.errors.XML_ERROR_UNKNOWN_ENCODING) \
-                and encoding is None:
-            m = _ENCODING_RE.match(data[:400].lstrip(b"\xef\xbb\xbf"))
-            if m:
-                raise _UnknownEncoding(m.group(1).decode("ascii")) from None
-        message = expat.errors.messages.get(code, str(e)) if code else str(e)
-        line = getattr(e, "lineno", None)
-        if ctx.lenient and root and root[0].tag == "score-partwise":
-            ctx.warn(f"the XML is not well-formed ({message}); reading only what comes "
-                     "before this point", line)
-        else:
-            hint = ""
-            if stack and (line or 0) > 1 and any(
-                    m in message for m in ("no element found", "unclosed token",
-                                           "unclosed CDATA", "partial character")):
-                hint = " (the file looks truncated)"
-            raise ctx.error(f"not well-formed XML: {message}{hint}", line) from None
-    if not root:
-        raise ctx.error("no XML element found", 1)
-    return root[0]
+    if keep is None:
+        return parse_xml(data, ctx, keep=None, max_elements=MAX_ELEMENTS)
+    return parse_xml(data, ctx, **_parse_opts)
 
 
 # --------------------------------------------------------------------------------------

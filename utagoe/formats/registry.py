@@ -28,15 +28,22 @@ SNIFF_BYTES = 4096
 class ReadOptions:
     """What the caller asked for; a reader ignores what its format has no use for.
 
-    ``part``: 1-based index, or a part id or name. ``verse``: 1-based lyric line
-    number, or a lyric line name (e.g. ``"chorus"``). ``voice``: 1-based voice
-    number (or the voice id as a string). ``None`` lets the reader choose.
+    ``part``: 1-based index, or a part (track) id or name; formats with several
+    tracks return every track that has lyrics when it is ``None``. ``verse``:
+    1-based lyric line number, or a lyric line name (e.g. ``"chorus"``).
+    ``voice``: 1-based voice number (or the voice id as a string). ``None`` lets
+    the reader choose. ``encoding``: a Python codec name forcing how text inside
+    the file is decoded (MIDI lyrics, UST), instead of detecting it.
+    ``default_lyric``: MIDI tracks without lyrics are sung on this syllable
+    (otherwise they are left out, with a warning).
     """
 
     part: int | str | None = None
     verse: int | str | None = None
     voice: int | str | None = None
     lenient: bool = False
+    encoding: str | None = None
+    default_lyric: str | None = None
 
 
 #: ``read(data, *, path, options) -> Project``
@@ -69,12 +76,79 @@ def _normalise_extension(ext: str) -> str:
     return ext if ext.startswith(".") else "." + ext
 
 
+#: ``write(project) -> bytes``
+WriteFunction = Callable[[Project], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreWriter:
+    """One format utagoe saves: its name, file extensions and a write function."""
+
+    name: str
+    extensions: tuple[str, ...]
+    #: ``write(project) -> bytes``: the whole file
+    write: WriteFunction
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a ScoreWriter needs a name")
+        object.__setattr__(self, "extensions",
+                           tuple(_normalise_extension(e) for e in self.extensions))
+
+
 class FormatRegistry:
-    """Readers by name and by extension. Build one with :func:`default_registry`."""
+    """Readers and writers by name and by extension. Build one with :func:`default_registry`."""
 
     def __init__(self) -> None:
         self._readers: list[ScoreReader] = []
         self._by_extension: dict[str, ScoreReader] = {}
+        self._writers: list[ScoreWriter] = []
+
+    def register_writer(self, writer: ScoreWriter) -> ScoreWriter:
+        """Add a writer. A second writer with the same name or extension is refused."""
+        for w in self._writers:
+            if w.name == writer.name:
+                raise ValueError(f"a score writer named {writer.name!r} is already registered")
+            clash = set(w.extensions) & set(writer.extensions)
+            if clash:
+                raise ValueError(f"extension {sorted(clash)[0]!r} already belongs to score "
+                                 f"writer {w.name!r}")
+        self._writers.append(writer)
+        return writer
+
+    @property
+    def writers(self) -> tuple[ScoreWriter, ...]:
+        return tuple(self._writers)
+
+    def describe_writers(self) -> str:
+        if not self._writers:
+            return "(none)"
+        return ", ".join(f"{w.name} ({' '.join(w.extensions)})" for w in self._writers)
+
+    def writer_for(self, path: str | os.PathLike, format_name: str | None = None) -> ScoreWriter:
+        """The writer named ``format_name``, else the one whose extension ``path`` has."""
+        if format_name:
+            for w in self._writers:
+                if w.name == format_name.lower():
+                    return w
+            raise ScoreFormatError(f"utagoe cannot write score format {format_name!r}; it "
+                                   f"writes: {self.describe_writers()}")
+        name = Path(path).name.lower()
+        for w in sorted(self._writers, key=lambda w: -max(map(len, w.extensions))):
+            for ext in w.extensions:
+                if name.endswith(ext) and len(name) > len(ext):
+                    return w
+        raise ScoreFormatError(f"utagoe cannot write {Path(path).name!r}: unknown output "
+                               f"extension; it writes: {self.describe_writers()}",
+                               path=str(path))
+
+    def write(self, project: Project, path: str | os.PathLike, *,
+              format_name: str | None = None) -> Path:
+        """Save ``project`` to ``path`` atomically (a temporary file, then a rename)."""
+        writer = self.writer_for(path, format_name)
+        data = writer.write(project)
+        return write_atomic(path, data)
 
     def register(self, reader: ScoreReader) -> ScoreReader:
         """Add a reader. A second reader with the same name or extension is refused."""
@@ -185,6 +259,25 @@ def read_limited(path: str | os.PathLike, limit: int = MAX_SCORE_BYTES) -> bytes
     if len(data) > limit:  # grew while we looked, or a special file
         raise ScoreFormatError(_too_big(len(data)), path=p)
     return data
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
+    import tempfile
+
+    out = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return out
 
 
 def default_registry() -> FormatRegistry:

@@ -1,6 +1,7 @@
-from .score import CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature, Track
+from .score import (CONTINUATION, PITCH_SHAPES, KeySignature, Note, PitchPoint, Project, Tempo,
+                    TimeSignature, Track, TrackCurve, Vibrato)
 from .timeaxis import TimeAxis
 from .curves import Curve
 
-__all__ = ["CONTINUATION", "Curve", "KeySignature", "Note", "Project", "Tempo",
-           "TimeAxis", "TimeSignature", "Track"]
+__all__ = ["CONTINUATION", "PITCH_SHAPES", "Curve", "KeySignature", "Note", "PitchPoint",
+           "Project", "Tempo", "TimeAxis", "TimeSignature", "Track", "TrackCurve", "Vibrato"]

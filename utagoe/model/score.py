@@ -5,12 +5,74 @@ notes. Seconds exist only through :class:`utagoe.model.timeaxis.TimeAxis`.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .units import TICKS_PER_QUARTER, midi_to_name
 
 #: Lyric of a note that continues the previous note's vowel (a melisma or slur).
 CONTINUATION = "+"
+
+#: Shapes of a pitch-curve segment (OpenUtau's names): ``io`` S-curve (cosine ease
+#: in and out; UTAU's default), ``l`` straight line (UTAU ``s``), ``i`` ease in:
+#: slow start, fast end (UTAU ``j``), ``o`` ease out: fast start, slow end (UTAU ``r``).
+PITCH_SHAPES = ("io", "l", "i", "o")
+
+
+@dataclass(frozen=True, slots=True)
+class PitchPoint:
+    """One point of a note's own pitch curve (UTAU PBS/PBW/PBY, OpenUtau pitch points).
+
+    ``offset_ms``: from the note's start (negative: before it). ``cents``: from the
+    note's pitch. ``shape``: of the segment from this point to the next (see
+    :data:`PITCH_SHAPES`). The curve runs from the first point to the last; outside
+    that span the note sits on its written pitch.
+    """
+
+    offset_ms: float
+    cents: float
+    shape: str = "io"
+
+    def __post_init__(self) -> None:
+        if self.shape not in PITCH_SHAPES:
+            raise ValueError(f"unknown pitch shape {self.shape!r}; known: {PITCH_SHAPES}")
+        if not (math.isfinite(self.offset_ms) and math.isfinite(self.cents)):
+            raise ValueError("pitch point values must be finite")
+
+
+@dataclass(frozen=True, slots=True)
+class Vibrato:
+    """A note's own vibrato (UTAU ``VBR``, OpenUtau ``vibrato``).
+
+    It covers the last ``length_pct`` % of the note. At time ``t`` after it starts
+    the pitch moves by ``depth_cents * (sin(2*pi*(t/period + phase_pct/100)) +
+    drift_pct/100)``, faded in linearly over the first ``fade_in_pct`` % of the
+    vibrato and out over the last ``fade_out_pct`` %. ``length_pct == 0`` or
+    ``depth_cents == 0`` means "no vibrato here", which is not the same as a note
+    with ``vibrato=None`` (the singer's automatic vibrato).
+    """
+
+    length_pct: float
+    period_ms: float
+    depth_cents: float
+    fade_in_pct: float = 0.0
+    fade_out_pct: float = 0.0
+    phase_pct: float = 0.0
+    drift_pct: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("length_pct", "period_ms", "depth_cents", "fade_in_pct",
+                     "fade_out_pct", "phase_pct", "drift_pct"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"vibrato {name} must be finite")
+        if self.period_ms <= 0:
+            raise ValueError(f"vibrato period_ms must be > 0, got {self.period_ms}")
+
+    @property
+    def is_off(self) -> bool:
+        return self.length_pct <= 0 or self.depth_cents == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +85,22 @@ class Note:
     lyric: str
     #: where the note came from, for error messages ("measure 4", "line 120")
     source: str = ""
+    #: the note's own pitch curve; empty: the singer's automatic pitch
+    pitch_points: tuple[PitchPoint, ...] = ()
+    #: the note's own vibrato; None: the singer's automatic vibrato
+    vibrato: Vibrato | None = None
+    #: phonemes the file gives for this note, in the file's own phoneme set
+    #: (OpenUtau ``word[p h]`` hints, VSQX ``phnms``, SVP ``phonemes``); kept for
+    #: round trips and for singers that share that phoneme set
+    phonemes: tuple[str, ...] = ()
+    #: per-note expression values by OpenUtau abbreviation: ``vel`` (consonant
+    #: velocity %), ``vol`` (intensity %), ``mod`` (modulation %), and UTAU's
+    #: ``preutter_ms``, ``overlap_ms``, ``stp_ms`` where the file sets them
+    expressions: tuple[tuple[str, float], ...] = ()
+    #: UTAU resampler flags, e.g. ``"g-5B0"``
+    flags: str = ""
+    #: UTAU envelope ``p1,p2,p3,v1,v2,v3,v4[,p4[,p5,v5]]`` (ms and %), empty if unset
+    envelope: tuple[float, ...] = ()
 
     @property
     def end_ticks(self) -> int:
@@ -31,6 +109,53 @@ class Note:
     def describe(self) -> str:
         at = f" ({self.source})" if self.source else ""
         return f"{midi_to_name(self.pitch)} at tick {self.start_ticks}{at}"
+
+    def expression(self, name: str, default: float | None = None) -> float | None:
+        for k, v in self.expressions:
+            if k == name:
+                return v
+        return default
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrackCurve:
+    """An expression curve over a whole track, on the musical clock.
+
+    ``values[i]`` holds at ``ticks[i]`` (ascending); between points the curve is
+    linear, and outside ``[ticks[0], ticks[-1]]`` it takes ``default`` (as in
+    OpenUtau). Names are OpenUtau's abbreviations: ``pitd`` (pitch deviation,
+    cents), ``dyn``, ``bre``, ``gen``, ``tenc`` ... in OpenUtau's units.
+    """
+
+    name: str
+    ticks: tuple[int, ...]
+    values: tuple[float, ...]
+    default: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(self.ticks) != len(self.values):
+            raise ValueError("a TrackCurve needs one value per tick")
+        if any(b < a for a, b in zip(self.ticks, self.ticks[1:])):
+            raise ValueError("TrackCurve ticks must be ascending")
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, TrackCurve) and self.name == other.name
+                and self.ticks == other.ticks and self.values == other.values
+                and self.default == other.default)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.ticks, self.values, self.default))
+
+    def sample(self, ticks) -> np.ndarray:
+        """The curve at ``ticks`` (array-like, float ticks allowed)."""
+        t = np.asarray(ticks, dtype=np.float64)
+        if not self.ticks:
+            return np.full(t.shape, self.default)
+        xs = np.asarray(self.ticks, dtype=np.float64)
+        ys = np.asarray(self.values, dtype=np.float64)
+        out = np.interp(t, xs, ys)
+        out[(t < xs[0]) | (t > xs[-1])] = self.default
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +188,23 @@ class KeySignature:
 class Track:
     name: str
     notes: tuple[Note, ...]
+    #: a utagoe singer name (see ``utagoe singers``); None: the default singer
     singer: str | None = None
+    #: track-wide expression curves (pitch deviation, dynamics ...)
+    curves: tuple[TrackCurve, ...] = ()
+    #: the singer the file names (UTAU VoiceDir, OpenUtau singer id ...), kept as
+    #: text only: utagoe never opens a path it finds inside a project file
+    source_singer: str = ""
+    volume_db: float = 0.0
+    #: -1 (left) .. 1 (right)
+    pan: float = 0.0
+    muted: bool = False
+
+    def curve(self, name: str) -> TrackCurve | None:
+        for c in self.curves:
+            if c.name == name:
+                return c
+        return None
 
 
 @dataclass(frozen=True, slots=True)
