@@ -1,0 +1,34 @@
+"""Bounds every score reader enforces, so that no file can hang a reader or exhaust memory.
+
+A file beyond them is refused with :class:`~utagoe.errors.ScoreFormatError`
+(or, where a reader can repair it and ``lenient`` is set, repaired with a warning).
+"""
+from __future__ import annotations
+
+from ..model.units import TICKS_PER_QUARTER
+
+#: notes in one file, all tracks together
+MAX_NOTES = 200_000
+#: tracks (or parts) in one file
+MAX_TRACKS = 1_000
+#: points in one curve, and pitch points of one note
+MAX_CURVE_POINTS = 2_000_000
+MAX_NOTE_PITCH_POINTS = 10_000
+#: tempo range, beats per minute
+MIN_BPM = 1.0
+MAX_BPM = 1000.0
+#: no song may be longer than this
+MAX_SONG_SECONDS = 24 * 3600
+#: no position or length may exceed this many ticks (24 h at MAX_BPM)
+MAX_TICKS = int(MAX_SONG_SECONDS / 60 * MAX_BPM) * TICKS_PER_QUARTER
+#: MIDI note numbers a note may have
+MIN_PITCH = 0
+MAX_PITCH = 127
+
+
+def bpm_ok(bpm: float) -> bool:
+    """Is ``bpm`` a finite tempo within [MIN_BPM, MAX_BPM]?"""
+    try:
+        return MIN_BPM <= float(bpm) <= MAX_BPM
+    except (TypeError, ValueError, OverflowError):
+        return False
