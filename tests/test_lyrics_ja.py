@@ -331,3 +331,16 @@ def test_registry():
     with pytest.raises(ValueError):
         reg.register(JapanesePhonemizer())
     assert len(PhonemizerRegistry()) == 0
+
+
+@pytest.mark.parametrize("lyric,expected", [
+    ("かD4", [("k", "a")]), ("a かD4", [("k", "a")]), ("o れ_B3", [("r", "e")]),
+    ("い弱", [("i",)]), ("あ_強", [("a",)]), ("か強C4", [("k", "a")]), ("kaC#4", [("k", "a")]),
+])
+def test_utau_pitch_and_colour_suffixes_are_not_sung(lyric, expected):
+    assert [s.phonemes for s in read_lyric(lyric).syllables] == expected
+
+
+def test_a_bare_pitch_name_is_not_taken_for_a_suffix():
+    with pytest.raises(LyricsError):
+        read_lyric("D4")

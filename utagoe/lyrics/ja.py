@@ -27,6 +27,9 @@ How one note's lyric is read (:func:`read_lyric`):
 * UTAU VCV lyrics: a leading ``a``/``i``/``u``/``e``/``o``/``n``/``N``/``ん``/``-``/``*``
   followed by white space is dropped (``a か``, ``- か``, ``* え``). So ``a i`` sings
   ``i``, not ``あい``.
+* UTAU alias decorations after the syllable are dropped: a pitch suffix
+  (``かD4``, ``れ_B3``, ``kaC#4``) and a voice-colour suffix of kanji
+  (``い弱``, ``あ_強``, ``か強C4``), as prefix.map and colour banks add them.
 * Punctuation (、。!?「」 ...), white space and apostrophes are ignored; the
   devoicing mark ``’`` of Sinsy is ignored too (no devoiced vowels).
 * ``R``, ``r``, ``pau``, ``sil`` (the rest lyrics of other editors) are reported
@@ -255,6 +258,9 @@ _LONG_MARKS = frozenset("ー-~〜‐‑–—―−～〰")
 _CONTINUATION_CHARS = _LONG_MARKS | {"+", "*", CONTINUATION}
 _VCV_PREFIX = re.compile(r"^(?:[aiueon*\-]|ん)\s+(?=\S)", re.IGNORECASE)
 _REST_LYRICS = frozenset({"r", "pau", "sil", "rest"})
+#: UTAU alias decorations after a readable syllable: colour kanji, then a pitch name
+_UTAU_SUFFIX = re.compile(
+    r"(?<=[\u3041-\u30ffa-zA-Z])_?(?:[\u4e00-\u9fff]+_?)?(?:[A-G][#b\u266f]?-?\d)?$")
 _MACRON = str.maketrans({
     "ā": "aー", "ī": "iー", "ū": "uー", "ē": "eー", "ō": "oー",
     "â": "aー", "î": "iー", "û": "uー", "ê": "eー", "ô": "oー",
@@ -367,6 +373,7 @@ def _read(lyric: str) -> _Reading:
             return _Reading(NotePhonemes((), continuation=True))
     if not text:
         return _Reading(NotePhonemes((Syllable(("a",)),)), "empty lyric")
+    text = strip_utau_suffix(text)
     if text.lower() in _REST_LYRICS:
         return _Reading(NotePhonemes((_guess_vowel(text),)),
                         "looks like a rest; a rest is a gap between notes, not a note")
@@ -380,6 +387,14 @@ def _read(lyric: str) -> _Reading:
     if not syllables:
         syllables = [_guess_vowel(text)]
     return _Reading(NotePhonemes(tuple(syllables)), problem)
+
+
+def strip_utau_suffix(text: str) -> str:
+    """``かD4`` -> ``か``, ``い弱`` -> ``い``, ``o れ_B3`` -> ``o れ``; other text unchanged."""
+    m = _UTAU_SUFFIX.search(text)
+    if m is None or m.start() == m.end() or m.start() == 0:
+        return text
+    return text[:m.start()]
 
 
 def read_lyric(lyric: str) -> NotePhonemes:
