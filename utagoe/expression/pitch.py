@@ -4,12 +4,19 @@ Each stage is a pure function over a frame grid: the notes as steps, smooth
 portamento between legato notes with a small preparation before and overshoot
 after, a scoop into notes that follow a rest, vibrato on long notes, and a slow
 seeded drift. Nothing here knows Hz; the vocoder converts at the end.
+
+A note that brings its own pitch points (imported from .ust/.ustx/...) is sung
+on them instead: no automatic transition, scoop or drift into or on it. A note
+that brings its own vibrato gets that one instead of the automatic vibrato (a
+vibrato of length 0 means none).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..model.score import Vibrato
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +26,10 @@ class SungNote:
     start_s: float
     end_s: float
     pitch: float
+    #: the note's own pitch curve: (seconds from start_s, cents from pitch, shape)
+    points: tuple[tuple[float, float, str], ...] = ()
+    #: the note's own vibrato; None: the automatic one
+    vibrato: Vibrato | None = None
 
     @property
     def duration_s(self) -> float:
@@ -95,7 +106,7 @@ def apply_transitions(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndar
     """Portamento, preparation and overshoot between legato notes (in MIDI units)."""
     out = pitch.copy()
     for a, b in zip(notes, notes[1:]):
-        if b.start_s - a.end_s > settings.legato_gap_s:
+        if b.start_s - a.end_s > settings.legato_gap_s or b.points:
             continue
         delta = b.pitch - a.pitch
         if delta == 0:
@@ -127,7 +138,7 @@ def apply_scoops(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndarray, 
     out = pitch.copy()
     prev_end = -np.inf
     for n in notes:
-        if n.start_s - prev_end > settings.legato_gap_s:
+        if n.start_s - prev_end > settings.legato_gap_s and not n.points:
             length = min(settings.scoop_s, 0.25 * n.duration_s)
             x = (times_s - n.start_s) / max(length, 1e-6)
             w = np.where((times_s >= n.start_s - 0.15) & (x < 1), 1.0 - _smoothstep(x), 0.0)
@@ -138,12 +149,13 @@ def apply_scoops(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndarray, 
 
 def apply_vibrato(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndarray, *,
                   settings: PitchSettings) -> np.ndarray:
-    """Vibrato on long notes: delayed onset, fade in, fade out at the note's end."""
+    """Automatic vibrato on long notes: delayed onset, fade in, fade out at the note's
+    end. Notes with their own vibrato or pitch points get none here."""
     out = pitch.copy()
     depth = settings.vibrato_depth_cents / 100.0
     for n in notes:
-        if n.duration_s < settings.vibrato_min_note_s or depth <= 0:
-            continue
+        if n.vibrato is not None or n.points or n.duration_s < settings.vibrato_min_note_s or depth <= 0:
+            continue  # a note with a hand-drawn curve and no vibrato of its own has none
         on = n.start_s + max(settings.vibrato_delay_s, 0.3 * n.duration_s)
         sel = (times_s >= on) & (times_s < n.end_s)
         if not np.any(sel):
@@ -152,6 +164,74 @@ def apply_vibrato(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndarray,
         fade = np.minimum(1.0, t / settings.vibrato_fade_in_s)
         fade *= np.clip((n.end_s - times_s[sel]) / settings.vibrato_fade_out_s, 0.0, 1.0)
         out[sel] += depth * fade * np.sin(2 * np.pi * settings.vibrato_rate_hz * t)
+    return out
+
+
+def shape_curve(x: np.ndarray, shape: str) -> np.ndarray:
+    """0 -> 1 over x in [0, 1]: ``io`` cosine S-curve, ``l`` line, ``i`` ease in, ``o`` ease out."""
+    x = np.clip(x, 0.0, 1.0)
+    if shape == "l":
+        return x
+    if shape == "i":
+        return 1.0 - np.cos(0.5 * np.pi * x)
+    if shape == "o":
+        return np.sin(0.5 * np.pi * x)
+    return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def note_points_curve(note: SungNote, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A note's own pitch points as (mask of covered frames, pitch in MIDI there)."""
+    pts = sorted(note.points, key=lambda p: p[0])
+    value = np.full(times_s.shape, note.pitch, dtype=np.float64)
+    t0 = note.start_s + pts[0][0]
+    t1 = note.start_s + pts[-1][0]
+    mask = (times_s >= t0) & (times_s <= t1)
+    if len(pts) == 1:
+        value[mask] = note.pitch + pts[0][1] / 100.0
+        return mask, value
+    for (xa, ya, shape), (xb, yb, _) in zip(pts, pts[1:]):
+        a, b = note.start_s + xa, note.start_s + xb
+        sel = (times_s >= a) & (times_s <= b)
+        if not np.any(sel):
+            continue
+        w = shape_curve((times_s[sel] - a) / (b - a), shape) if b > a else np.ones(int(sel.sum()))
+        value[sel] = note.pitch + (ya + (yb - ya) * w) / 100.0
+    return mask, value
+
+
+def apply_note_points(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndarray) -> np.ndarray:
+    """Notes with their own pitch points overwrite the curve over their points' span
+    (later notes over earlier ones, as in OpenUtau)."""
+    out = pitch.copy()
+    for n in notes:
+        if n.points:
+            mask, value = note_points_curve(n, times_s)
+            out[mask] = value[mask]
+    return out
+
+
+def note_vibrato_cents(note: SungNote, times_s: np.ndarray) -> np.ndarray:
+    """A note's own vibrato (see :class:`~utagoe.model.Vibrato`), in cents at ``times_s``."""
+    v = note.vibrato
+    out = np.zeros(times_s.shape, dtype=np.float64)
+    if v is None or v.is_off or note.duration_s <= 0:
+        return out
+    length_s = note.duration_s * min(v.length_pct, 100.0) / 100.0
+    start = note.end_s - length_s
+    sel = (times_s >= start) & (times_s < note.end_s)
+    if not np.any(sel) or length_s <= 0:
+        return out
+    t = times_s[sel] - start
+    period_s = v.period_ms / 1000.0
+    y = np.sin(2 * np.pi * (t / period_s + v.phase_pct / 100.0)) + v.drift_pct / 100.0
+    fade = np.ones_like(t)
+    fin = length_s * min(max(v.fade_in_pct, 0.0), 100.0) / 100.0
+    fout = length_s * min(max(v.fade_out_pct, 0.0), 100.0) / 100.0
+    if fin > 0:
+        fade = np.minimum(fade, t / fin)
+    if fout > 0:
+        fade = np.minimum(fade, (length_s - t) / fout)
+    out[sel] = v.depth_cents * y * np.clip(fade, 0.0, 1.0)
     return out
 
 
@@ -178,6 +258,14 @@ def pitch_curve(notes: list[SungNote], times_s: np.ndarray, *, settings: PitchSe
     p = apply_transitions(base, notes, times_s, settings=settings)
     p = apply_scoops(p, notes, times_s, settings=settings)
     p = apply_vibrato(p, notes, times_s, settings=settings)
-    p = p + drift_cents(times_s, amount_cents=settings.drift_cents,
+    p = apply_note_points(p, notes, times_s)
+    for n in notes:
+        if n.vibrato is not None:
+            p = p + note_vibrato_cents(n, times_s) / 100.0
+    drift = drift_cents(times_s, amount_cents=settings.drift_cents,
                         period_s=settings.drift_period_s, seed=settings.seed) / 100.0
-    return p
+    for n in notes:  # a hand-drawn pitch curve is sung as drawn
+        if n.points:
+            mask, _ = note_points_curve(n, times_s)
+            drift[mask | ((times_s >= n.start_s) & (times_s < n.end_s))] = 0.0
+    return p + drift

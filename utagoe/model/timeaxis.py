@@ -53,6 +53,14 @@ class TimeAxis:
         t = self.tempos[i]
         return t.tick + (seconds - self._seg_seconds[i]) * t.bpm * TICKS_PER_QUARTER / 60.0
 
+    def seconds_to_ticks(self, seconds) -> np.ndarray:
+        seconds = np.asarray(seconds, dtype=np.float64)
+        seg_s = np.asarray(self._seg_seconds, dtype=np.float64)
+        i = np.clip(np.searchsorted(seg_s, seconds, side="right") - 1, 0, None)
+        ticks = np.asarray(self._seg_ticks, dtype=np.float64)[i]
+        bpm = np.asarray([t.bpm for t in self.tempos])[i]
+        return ticks + (seconds - seg_s[i]) * bpm * TICKS_PER_QUARTER / 60.0
+
     def bpm_at(self, tick: float) -> float:
         i = max(0, bisect.bisect_right(self._seg_ticks, tick) - 1)
         return self.tempos[i].bpm

@@ -45,8 +45,18 @@ def sung_notes(timed: list[TimedPhoneme], notes, axis) -> list[SungNote]:
         end = axis.tick_to_seconds(notes[i].end_ticks)
         if k + 1 < len(sung):
             end = min(end, starts[k + 1])
-        out.append(SungNote(starts[k], end, float(notes[i].pitch)))
+        n = notes[i]
+        points = tuple((p.offset_ms / 1000.0, p.cents, p.shape) for p in n.pitch_points)
+        out.append(SungNote(starts[k], end, float(n.pitch), points, n.vibrato))
     return out
+
+
+def pitch_deviation(track: Track, times_s: np.ndarray, axis) -> np.ndarray | None:
+    """The track's ``pitd`` curve (cents) at ``times_s``, in MIDI units; None if it has none."""
+    curve = track.curve("pitd")
+    if curve is None or not curve.ticks:
+        return None
+    return curve.sample(axis.seconds_to_ticks(times_s)) / 100.0
 
 
 def build_track_phrases(project: Project, track_index: int, *, singer: str, phonemizer,
@@ -93,6 +103,9 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
         lo = max(0, int(np.searchsorted(sung_starts, start_s - 2.0)) - 1)
         hi = int(np.searchsorted(sung_starts, end_s + 2.0)) + 1
         curve = pitch_curve(sung[lo:hi], times, settings=settings.pitch)
+        deviation = pitch_deviation(track, times, axis)
+        if deviation is not None:
+            curve = curve + deviation
         phrases.append(RenderPhrase(
             singer=singer, start_s=start_s, end_s=end_s,
             phonemes=tuple(p for p, _ in items), labels=tuple(lab for _, lab in items),
