@@ -156,3 +156,26 @@ def test_any_score_makes_contiguous_labelled_phrases(raw, bpm):
             assert a.end_s == pytest.approx(b.start_s) and b.end_s > b.start_s
         assert len(ph.pitch.values) == ph.frame_count()
         assert np.all(np.isfinite(ph.pitch.values))
+
+
+def test_muted_tracks_are_not_sung_and_volume_and_pan_shape_the_mix():
+    base = song().tracks[0]
+    quiet = replace(base, name="quiet", volume_db=-20.0, pan=-1.0)
+    loud = replace(base, name="loud", pan=1.0)
+    muted = replace(base, name="muted", muted=True)
+    proj = replace(song(), tracks=(quiet, loud, muted))
+    v = SineVoice()
+    res = render_project(proj, voices=registry(v), settings=RenderSettings(sample_rate_hz=RATE))
+    assert len(res.stems) == 2
+    assert any("muted" in w for w in res.warnings)
+    left, right = res.mix.samples
+    # hard left holds only the quiet track, hard right only the loud one: 20 dB apart
+    ratio = np.max(np.abs(right)) / np.max(np.abs(left))
+    assert 20 * np.log10(ratio) == pytest.approx(20.0, abs=0.1)
+
+
+def test_a_song_whose_every_track_is_muted_is_refused():
+    proj = replace(song(), tracks=(replace(song().tracks[0], muted=True),))
+    with pytest.raises(Exception, match="muted"):
+        render_project(proj, voices=registry(SineVoice()),
+                       settings=RenderSettings(sample_rate_hz=RATE))

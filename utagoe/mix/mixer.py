@@ -28,19 +28,36 @@ def resample(audio: Audio, *, sample_rate_hz: int) -> Audio:
     return Audio(y.astype(np.float32), sample_rate_hz)
 
 
-def mix(stems: list[Audio], *, gains_db: list[float] | None = None) -> Audio:
-    """Sum stems of one sample rate (shorter ones padded with silence)."""
+def pan_gains(pan: float) -> tuple[float, float]:
+    """Left and right gains for ``pan`` in [-1, 1] (balance law: centre is 1, 1)."""
+    p = min(max(float(pan), -1.0), 1.0)
+    return min(1.0, 1.0 - p), min(1.0, 1.0 + p)
+
+
+def mix(stems: list[Audio], *, gains_db: list[float] | None = None,
+        pans: list[float] | None = None) -> Audio:
+    """Sum stems of one sample rate (shorter ones padded with silence).
+
+    ``gains_db``: one gain per stem. ``pans``: one pan per stem in [-1, 1]; when
+    any is off centre the mix is stereo (mono stems are panned, stereo ones kept).
+    """
     if not stems:
         raise ValueError("nothing to mix")
     rate = stems[0].sample_rate
     if any(s.sample_rate != rate for s in stems):
         raise ValueError("stems must share one sample rate")
     n = max(s.num_samples for s in stems)
-    ch = max(s.channels for s in stems)
+    pans = list(pans) if pans is not None else [0.0] * len(stems)
+    stereo = any(p != 0 for p in pans)
+    ch = 2 if stereo else max(s.channels for s in stems)
     out = np.zeros((ch, n), dtype=np.float64)
     gains = gains_db or [0.0] * len(stems)
-    for s, g in zip(stems, gains):
-        out[:, : s.num_samples] += s.samples * db_to_gain(g)
+    for s, g, p in zip(stems, gains, pans):
+        x = s.samples * db_to_gain(g)
+        if stereo and s.channels == 1:
+            left, right = pan_gains(p)
+            x = np.vstack([x[0] * left, x[0] * right])
+        out[:, : s.num_samples] += x
     return Audio(out.astype(np.float32), rate)
 
 

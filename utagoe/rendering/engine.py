@@ -81,21 +81,25 @@ def render_project(project: Project, *, singer: str | None = None,
     for i, track in enumerate(project.tracks):
         if not track.notes:
             continue
+        if track.muted:
+            warnings.append(f"{where}: track {i + 1} ({track.name!r}) is muted in the file "
+                            "and is not sung")
+            continue
         name = singer or track.singer or voices.default_name
         voice = voices.get(name)
         tp = build_track_phrases(project, i, singer=voice.info.name, phonemizer=phonemizer,
                                  settings=settings)
         warnings.extend(tp.warnings)
-        plans.append((voice, tp))
-    total = sum(len(tp.phrases) for _, tp in plans)
-    end_s = max((p.end_s for _, tp in plans for p in tp.phrases), default=0.0)
+        plans.append((voice, tp, track))
+    total = sum(len(tp.phrases) for _, tp, _ in plans)
+    end_s = max((p.end_s for _, tp, _ in plans for p in tp.phrases), default=0.0)
     n_out = int(np.ceil(max(end_s, project.duration_s()) * rate)) + 1
 
     done = rendered = cached = 0
     stems = []
     if progress:
         progress(0, total)
-    for voice, tp in plans:
+    for voice, tp, _ in plans:
         buf = np.zeros(n_out, dtype=np.float32)
         phrases = list(tp.phrases)
         keys = [p.key() for p in phrases]
@@ -130,5 +134,12 @@ def render_project(project: Project, *, singer: str | None = None,
             audio = resample(audio, sample_rate_hz=rate)
             place(audio, buf, start_sample=int(round(phrase.start_s * rate)))
         stems.append(Audio(buf[None, :], rate))
-    mixed = normalize_peak(stems[0] if len(stems) == 1 else mix(stems), peak_dbfs=settings.peak_dbfs)
+    if not plans:
+        raise UtagoeError(f"{where}: nothing to sing (every track with notes is muted)")
+    tracks = [t for _, _, t in plans]
+    if len(stems) == 1 and tracks[0].pan == 0:
+        mixed = stems[0]
+    else:
+        mixed = mix(stems, gains_db=[t.volume_db for t in tracks], pans=[t.pan for t in tracks])
+    mixed = normalize_peak(mixed, peak_dbfs=settings.peak_dbfs)
     return RenderResult(mixed, tuple(stems), tuple(warnings), rendered, cached)
