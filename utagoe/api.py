@@ -9,11 +9,22 @@ from .settings import RenderSettings
 
 
 def load(path: str | os.PathLike, *, part: int | str | None = None, verse: int | None = None,
-         voice: int | None = None, lenient: bool = False) -> Project:
-    """Read a score file (format by extension, else by its first bytes)."""
+         voice: int | None = None, lenient: bool = False, encoding: str | None = None,
+         default_lyric: str | None = None, format: str | None = None) -> Project:
+    """Read a score file: MusicXML, MIDI, UST, USTX, VSQX or SVP (format by
+    extension, else by its first bytes). See :func:`utagoe.formats.read_score`."""
     from .formats import read_score
 
-    return read_score(path, part=part, verse=verse, voice=voice, lenient=lenient)
+    return read_score(path, part=part, verse=verse, voice=voice, lenient=lenient,
+                      encoding=encoding, default_lyric=default_lyric, format=format)
+
+
+def save(project: Project, path: str | os.PathLike, *, format: str | None = None):
+    """Write the project as .ustx, .musicxml or .mid (by extension, or ``format``),
+    atomically. Returns the path written."""
+    from .formats import write_score
+
+    return write_score(project, path, format=format)
 
 
 def render(project: Project, singer: str | None = None, *, settings: RenderSettings | None = None,

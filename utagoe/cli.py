@@ -37,7 +37,6 @@ class ProgressBar:
 
 
 def _cmd_render(args) -> int:
-    from .api import load
     from .rendering.engine import render_project
     from .settings import RenderSettings
 
@@ -46,8 +45,7 @@ def _cmd_render(args) -> int:
         raise UtagoeError(f"{out}: the output must be a .wav or .flac file")
     if Path(args.input).resolve() == out.resolve():
         raise UtagoeError(f"{out}: the output would overwrite the input")
-    project = load(args.input, part=args.part, verse=args.verse, voice=args.voice,
-                   lenient=args.lenient)
+    project = _load(args)
     if args.jobs < 1:
         raise UtagoeError(f"--jobs must be at least 1, got {args.jobs}")
     settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs)
@@ -78,21 +76,60 @@ def _cmd_singers(args) -> int:
     return 0
 
 
-def _cmd_info(args) -> int:
+def _load(args):
     from .api import load
 
-    project = load(args.input, part=args.part, verse=args.verse, voice=args.voice,
-                   lenient=args.lenient)
-    print(f"file: {args.input}")
-    if project.title:
-        print(f"title: {project.title}")
-    bpms = [t.bpm for t in project.tempos]
-    print(f"length: {project.duration_s():.1f} s, tempo {min(bpms):g}-{max(bpms):g} bpm")
-    for i, t in enumerate(project.tracks, 1):
-        lyrics = sum(1 for n in t.notes if n.lyric)
-        print(f"track {i}: {t.name!r}, {len(t.notes)} notes, {lyrics} with lyrics")
+    return load(args.input, part=args.part, verse=args.verse, voice=args.voice,
+                lenient=args.lenient, encoding=args.encoding, default_lyric=args.default_lyric,
+                format=args.format)
+
+
+def _cmd_info(args) -> int:
+    from .formats import default_registry
+    from .formats.registry import SNIFF_BYTES
+    from .report import describe, format_report
+
+    registry = default_registry()
+    if args.format:
+        fmt = registry.by_name(args.format).name
+    else:
+        with open(args.input, "rb") as f:
+            head = f.read(SNIFF_BYTES)
+        fmt = registry.lookup(args.input, head).name
+    project = _load(args)
+    print(format_report(describe(project, format_name=fmt)))
+    return 0
+
+
+#: what each written format cannot hold, for the warnings of ``utagoe convert``
+_NOT_KEPT = {
+    "musicxml": ("pitch curves, vibratos, expression curves, track volume and pan",),
+    "midi": ("pitch curves, vibratos, expression curves, track volume and pan",),
+}
+
+
+def _cmd_convert(args) -> int:
+    from .formats import default_registry
+
+    registry = default_registry()
+    out = Path(args.output)
+    writer = registry.writer_for(out, args.to)
+    if Path(args.input).resolve() == out.resolve():
+        raise UtagoeError(f"{out}: the output would overwrite the input")
+    if out.parent and not out.parent.exists():
+        raise UtagoeError(f"{out}: folder {out.parent} does not exist")
+    project = _load(args)
+    registry.write(project, out, format_name=writer.name)
     for w in project.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {w}", file=sys.stderr)
+    has_drawn = any(n.pitch_points or n.vibrato for t in project.tracks for n in t.notes)
+    has_curves = any(t.curves for t in project.tracks)
+    if writer.name in _NOT_KEPT and (has_drawn or has_curves):
+        print(f"warning: {writer.name} cannot hold {_NOT_KEPT[writer.name][0]}; they are "
+              "left out", file=sys.stderr)
+    if not args.quiet:
+        n = sum(len(t.notes) for t in project.tracks)
+        print(f"{out}: {writer.name}, {len(project.tracks)} track(s), {n} notes", file=sys.stderr)
     return 0
 
 
@@ -101,12 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def score_opts(sp):
-        sp.add_argument("input", help="score file (.musicxml, .xml, .mxl)")
-        sp.add_argument("--part", type=_part, default=None, help="part to sing: number (1 = first) or id/name")
+        sp.add_argument("input", help="score file: .musicxml .xml .mxl .mid .ust .ustx .vsqx .svp")
+        sp.add_argument("--part", type=_part, default=None,
+                        help="part or track: number (1 = first, as 'utagoe info' lists them) or "
+                             "id/name (default: every track with lyrics)")
         sp.add_argument("--verse", type=int, default=None, help="verse (lyric line) to sing, 1 = first")
         sp.add_argument("--voice", type=int, default=None, help="voice within the part, 1 = first")
         sp.add_argument("--lenient", action="store_true",
                         help="sing unknown lyrics as the nearest vowel and skip repairable problems, with warnings")
+        sp.add_argument("--encoding", default=None,
+                        help="text encoding of lyrics in MIDI or UST files, e.g. shift_jis, utf-8, gbk "
+                             "(default: detected)")
+        sp.add_argument("--default-lyric", default=None, metavar="SYLLABLE",
+                        help="sing MIDI tracks that have no lyrics on this syllable, e.g. ら")
+        sp.add_argument("--format", default=None,
+                        help="input format (musicxml, midi, ust, ustx, vsqx, svp) instead of detecting it")
 
     r = sub.add_parser("render", help="sing a score to a WAV or FLAC file")
     score_opts(r)
@@ -121,9 +167,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("singers", help="list the installed singers with their licence and credit")
     s.set_defaults(func=_cmd_singers)
 
-    i = sub.add_parser("info", help="print what a score holds")
+    i = sub.add_parser("info", help="print what a score holds and what of it will be sung")
     score_opts(i)
     i.set_defaults(func=_cmd_info)
+
+    c = sub.add_parser("convert", help="convert a score: to .ustx, .musicxml or .mid")
+    score_opts(c)
+    c.add_argument("output", help="output file: .ustx, .musicxml (.xml) or .mid")
+    c.add_argument("--to", default=None, help="output format (ustx, musicxml, midi) instead of "
+                                              "the output's extension")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
+    c.set_defaults(func=_cmd_convert)
     return p
 
 
