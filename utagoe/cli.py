@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     except UtagoeError as exc:
         print(f"utagoe: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `utagoe info song.ust | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:
         why = {FileNotFoundError: "no such file", IsADirectoryError: "is a folder, not a file",
                PermissionError: "permission denied"}.get(type(exc), exc.strerror or str(exc))

@@ -282,7 +282,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 def default_registry() -> FormatRegistry:
     """A registry holding every score format utagoe reads. The one place they are listed."""
-    from . import musicxml
+    from . import midi, musicxml
 
     registry = FormatRegistry()
     registry.register(ScoreReader(
@@ -292,4 +292,12 @@ def default_registry() -> FormatRegistry:
         read=musicxml.read,
         description="MusicXML, partwise (.musicxml, .xml) or compressed (.mxl)",
     ))
+    registry.register(ScoreReader(
+        name="midi", extensions=(".mid", ".midi", ".kar", ".rmi", ".vsq"),
+        sniff=midi.sniff, read=midi.read,
+        description="Standard MIDI File with lyrics (FF05 lyrics, karaoke .kar, VOCALOID .vsq)",
+    ))
+    registry.register_writer(ScoreWriter(
+        name="midi", extensions=(".mid", ".midi"), write=midi.write,
+        description="Standard MIDI File, format 1, with lyric events"))
     return registry
