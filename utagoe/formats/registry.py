@@ -282,7 +282,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 def default_registry() -> FormatRegistry:
     """A registry holding every score format utagoe reads. The one place they are listed."""
-    from . import midi, musicxml
+    from . import midi, musicxml, svp, vsqx
 
     registry = FormatRegistry()
     registry.register(ScoreReader(
@@ -297,6 +297,12 @@ def default_registry() -> FormatRegistry:
         sniff=midi.sniff, read=midi.read,
         description="Standard MIDI File with lyrics (FF05 lyrics, karaoke .kar, VOCALOID .vsq)",
     ))
+    registry.register(ScoreReader(
+        name="vsqx", extensions=(".vsqx",), sniff=vsqx.sniff, read=vsqx.read,
+        description="VOCALOID 3 and 4 project (vsq3 and vsq4 namespaces)"))
+    registry.register(ScoreReader(
+        name="svp", extensions=(".svp",), sniff=svp.sniff, read=svp.read,
+        description="Synthesizer V Studio project"))
     registry.register_writer(ScoreWriter(
         name="midi", extensions=(".mid", ".midi"), write=midi.write,
         description="Standard MIDI File, format 1, with lyric events"))
