@@ -282,7 +282,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 def default_registry() -> FormatRegistry:
     """A registry holding every score format utagoe reads. The one place they are listed."""
-    from . import midi, musicxml, svp, vsqx
+    from . import midi, musicxml, svp, ust, vsqx
 
     registry = FormatRegistry()
     registry.register(ScoreReader(
@@ -297,6 +297,9 @@ def default_registry() -> FormatRegistry:
         sniff=midi.sniff, read=midi.read,
         description="Standard MIDI File with lyrics (FF05 lyrics, karaoke .kar, VOCALOID .vsq)",
     ))
+    registry.register(ScoreReader(
+        name="ust", extensions=(".ust",), sniff=ust.sniff, read=ust.read,
+        description="UTAU sequence (.ust 1.x and 2.0; plugin temp files by their content)"))
     registry.register(ScoreReader(
         name="vsqx", extensions=(".vsqx",), sniff=vsqx.sniff, read=vsqx.read,
         description="VOCALOID 3 and 4 project (vsq3 and vsq4 namespaces)"))
