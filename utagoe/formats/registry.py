@@ -282,7 +282,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 def default_registry() -> FormatRegistry:
     """A registry holding every score format utagoe reads. The one place they are listed."""
-    from . import midi, musicxml, svp, ust, vsqx
+    from . import midi, musicxml, musicxml_write, svp, ust, vsqx
 
     registry = FormatRegistry()
     registry.register(ScoreReader(
@@ -306,6 +306,9 @@ def default_registry() -> FormatRegistry:
     registry.register(ScoreReader(
         name="svp", extensions=(".svp",), sniff=svp.sniff, read=svp.read,
         description="Synthesizer V Studio project"))
+    registry.register_writer(ScoreWriter(
+        name="musicxml", extensions=(".musicxml", ".xml"), write=musicxml_write.write,
+        description="MusicXML 4.0, partwise"))
     registry.register_writer(ScoreWriter(
         name="midi", extensions=(".mid", ".midi"), write=midi.write,
         description="Standard MIDI File, format 1, with lyric events"))
