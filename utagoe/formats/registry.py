@@ -282,7 +282,7 @@ def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 def default_registry() -> FormatRegistry:
     """A registry holding every score format utagoe reads. The one place they are listed."""
-    from . import midi, musicxml, musicxml_write, svp, ust, vsqx
+    from . import midi, musicxml, musicxml_write, svp, ust, ustx, vsqx
 
     registry = FormatRegistry()
     registry.register(ScoreReader(
@@ -301,11 +301,17 @@ def default_registry() -> FormatRegistry:
         name="ust", extensions=(".ust",), sniff=ust.sniff, read=ust.read,
         description="UTAU sequence (.ust 1.x and 2.0; plugin temp files by their content)"))
     registry.register(ScoreReader(
+        name="ustx", extensions=(".ustx",), sniff=ustx.sniff, read=ustx.read,
+        description="OpenUtau project"))
+    registry.register(ScoreReader(
         name="vsqx", extensions=(".vsqx",), sniff=vsqx.sniff, read=vsqx.read,
         description="VOCALOID 3 and 4 project (vsq3 and vsq4 namespaces)"))
     registry.register(ScoreReader(
         name="svp", extensions=(".svp",), sniff=svp.sniff, read=svp.read,
         description="Synthesizer V Studio project"))
+    registry.register_writer(ScoreWriter(
+        name="ustx", extensions=(".ustx",), write=ustx.write,
+        description="OpenUtau project, with pitch points, vibratos and curves"))
     registry.register_writer(ScoreWriter(
         name="musicxml", extensions=(".musicxml", ".xml"), write=musicxml_write.write,
         description="MusicXML 4.0, partwise"))
