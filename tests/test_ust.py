@@ -14,7 +14,8 @@ from conftest import SHARED
 from utagoe.errors import ScoreFormatError
 from utagoe.formats import limits
 from utagoe.formats.registry import ReadOptions
-from utagoe.formats.ust import MAX_WARNINGS, read, read_ust, sniff
+from utagoe.formats.common import MAX_WARNINGS
+from utagoe.formats.ust import read, read_ust, sniff
 from utagoe.model import CONTINUATION, PitchPoint, Tempo, TimeSignature, Vibrato
 
 # --------------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, Tim
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
+from .common import ReadContext
 from .registry import MAX_SCORE_BYTES, ReadOptions
 
 #: events (of any kind) one file may hold; each costs time even when skipped
@@ -108,8 +109,6 @@ LYRIC_TOLERANCE_DIVISOR = 48
 MIN_WRITABLE_BPM = 60_000_000 / 0xFFFFFF
 #: velocity the writer gives every note
 WRITE_VELOCITY = 100
-#: warnings kept per file (the rest are counted)
-MAX_WARNINGS = 200
 #: VOCALOID VSQ text one track may hold, bytes
 MAX_VSQ_TEXT = 16 * 1024 * 1024
 #: loose lyrics looked at, all groups together, to choose the track they belong to
@@ -129,35 +128,11 @@ _DM_RE = re.compile(rb"^DM:(\d{4}):")
 # Context: file name, strictness, warnings
 
 
-class _Ctx:
-    """Where we are (file), strictness, and the warnings gathered (at most MAX_WARNINGS)."""
+class _Ctx(ReadContext):
+    """Problems in a MIDI file are placed by byte offset."""
 
-    __slots__ = ("path", "lenient", "warnings", "dropped")
-
-    def __init__(self, path: str | None, lenient: bool) -> None:
-        self.path = path
-        self.lenient = lenient
-        self.warnings: list[str] = []
-        self.dropped = 0
-
-    def error(self, message: str, offset: int | None = None) -> ScoreFormatError:
-        return ScoreFormatError(message, path=self.path, offset=offset)
-
-    def warn(self, message: str, offset: int | None = None) -> None:
-        if len(self.warnings) >= MAX_WARNINGS:
-            self.dropped += 1
-            return
-        self.warnings.append(str(ScoreFormatError(message, path=self.path, offset=offset)))
-
-    def all_warnings(self) -> tuple[str, ...]:
-        more = (f"... and {self.dropped} more warning(s)",) if self.dropped else ()
-        return tuple(self.warnings) + more
-
-    def problem(self, message: str, offset: int | None = None) -> None:
-        """A recoverable problem: an error, or with ``lenient`` a warning."""
-        if not self.lenient:
-            raise self.error(message, offset)
-        self.warn(message, offset)
+    __slots__ = ()
+    by_offset = True
 
 
 class _Bad(Exception):

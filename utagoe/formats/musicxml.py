@@ -1050,7 +1050,7 @@ def _interpret(root: _Elem, ctx: _Ctx, want_part, want_verse, want_voice) -> Pro
         key_signatures=_key_signatures(chosen, starts),
         title=_title(root),
         source_path=ctx.path,
-        warnings=tuple(ctx.warnings),
+        warnings=ctx.all_warnings(),
     )
 
 

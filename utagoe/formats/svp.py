@@ -68,9 +68,9 @@ from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibra
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .vsqx import (TrackDraft, check_song_length, lyric_from_file, select_tracks,
+from .common import (TrackDraft, check_song_length, lyric_from_file, select_tracks,
                    tidy_notes)
-from .xmltree import ParseContext as _Ctx
+from .common import ReadContext as _Ctx
 
 if TYPE_CHECKING:
     from .registry import ReadOptions
@@ -334,7 +334,7 @@ def _interpret(doc, r: _Reader, part, default_lyric: str | None) -> Project:
     check_song_length(chosen, tempos, ctx)
     return Project(tracks=tuple(d.build() for d in chosen), tempos=tempos,
                    time_signatures=signatures, title="", source_path=ctx.path,
-                   warnings=tuple(ctx.warnings))
+                   warnings=ctx.all_warnings())
 
 
 def _read_tempos(raw, r: _Reader) -> tuple[Tempo, ...]:

@@ -78,6 +78,7 @@ from ..model.score import (CONTINUATION, Note, PitchPoint, Project, Tempo, TimeS
                            Track, Vibrato)
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
+from .common import ReadContext
 
 if TYPE_CHECKING:
     from .registry import ReadOptions
@@ -86,8 +87,6 @@ if TYPE_CHECKING:
 MAX_BYTES = 64 * 1024 * 1024
 #: sections of any kind (notes plus settings, context and unknown ones)
 MAX_SECTIONS = 2 * limits.MAX_NOTES
-#: warnings kept; the rest are counted in one last warning
-MAX_WARNINGS = 500
 #: tempo when the file gives none (BPM)
 DEFAULT_BPM = 120.0
 #: default mode-1 pitch-bend interval (ticks)
@@ -204,38 +203,7 @@ def read_ust(data: bytes, *, path: str | None = None, part: int | str | None = N
 # Problems and warnings
 
 
-class _Ctx:
-    """The file's name, strictness, and the warnings gathered (at most MAX_WARNINGS)."""
-
-    __slots__ = ("path", "lenient", "warnings", "dropped")
-
-    def __init__(self, path: str | None, lenient: bool) -> None:
-        self.path = path
-        self.lenient = lenient
-        self.warnings: list[str] = []
-        self.dropped = 0
-
-    def error(self, message: str, line: int | None = None) -> ScoreFormatError:
-        return ScoreFormatError(message, path=self.path, line=line)
-
-    def warn(self, message: str, line: int | None = None) -> None:
-        if len(self.warnings) >= MAX_WARNINGS:
-            self.dropped += 1
-            return
-        where = ":".join(str(p) for p in (self.path, line) if p is not None)
-        self.warnings.append(f"{where}: {message}" if where else message)
-
-    def problem(self, message: str, line: int | None = None, repair: str = "") -> None:
-        """A recoverable problem: an error, or with ``lenient`` a warning (``repair``
-        says what was done instead)."""
-        if not self.lenient:
-            raise self.error(message, line)
-        self.warn(f"{message}; {repair}" if repair else message, line)
-
-    def all_warnings(self) -> tuple[str, ...]:
-        if self.dropped:
-            return tuple(self.warnings) + (f"... and {self.dropped} more warnings",)
-        return tuple(self.warnings)
+_Ctx = ReadContext
 
 
 def _show(s: str, limit: int = 60) -> str:

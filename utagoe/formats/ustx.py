@@ -45,6 +45,7 @@ from ..model.score import (CONTINUATION, PITCH_SHAPES, KeySignature, Note, Pitch
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
+from .common import ReadContext
 from .registry import MAX_SCORE_BYTES, ReadOptions
 
 #: nesting depth of YAML collections we accept (OpenUtau files use 6)
@@ -64,8 +65,6 @@ MAX_CENTS = 12_800.0
 MAX_EXPRESSION_VALUE = 1e6
 #: track volume bound (dB)
 MAX_VOLUME_DB = 1000.0
-#: warnings kept per file (the rest are counted)
-MAX_WARNINGS = 1000
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -98,43 +97,13 @@ class _Fatal(ScoreFormatError):
     """A ScoreFormatError that ``lenient`` must not turn into a warning."""
 
 
-class _Ctx:
-    """Where we are (file), strictness, and the warnings gathered."""
+class _Ctx(ReadContext):
+    """The reading context, plus errors that ``lenient`` must not soften."""
 
-    __slots__ = ("path", "lenient", "warnings", "dropped")
-
-    def __init__(self, path: str | None, lenient: bool) -> None:
-        self.path = path
-        self.lenient = lenient
-        self.warnings: list[str] = []
-        self.dropped = 0
-
-    def add(self, text: str) -> None:
-        """Keep a warning (at most MAX_WARNINGS; the rest are counted)."""
-        if len(self.warnings) < MAX_WARNINGS:
-            self.warnings.append(text)
-        else:
-            self.dropped += 1
-
-    def final_warnings(self) -> tuple[str, ...]:
-        more = (f"... and {self.dropped} more warnings",) if self.dropped else ()
-        return tuple(self.warnings) + more
-
-    def error(self, message: str, line: int | None = None) -> ScoreFormatError:
-        return ScoreFormatError(message, path=self.path, line=line)
+    __slots__ = ()
 
     def fatal(self, message: str, line: int | None = None) -> _Fatal:
         return _Fatal(message, path=self.path, line=line)
-
-    def warn(self, message: str, line: int | None = None) -> None:
-        where = ":".join(str(p) for p in (self.path, line) if p is not None)
-        self.add(f"{where}: {message}" if where else message)
-
-    def problem(self, message: str, line: int | None = None) -> None:
-        """A recoverable problem: an error, or with ``lenient`` a warning."""
-        if not self.lenient:
-            raise self.error(message, line)
-        self.warn(message, line)
 
 
 def _attempt(ctx: _Ctx, fn, *args, **kwargs):
@@ -1192,7 +1161,7 @@ def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
                             f"{limits.MAX_SONG_SECONDS / 3600:g} hours")
     return Project(tracks=tuple(out_tracks), tempos=tempos, time_signatures=signatures,
                    key_signatures=keys, title=title, source_path=ctx.path,
-                   warnings=ctx.final_warnings())
+                   warnings=ctx.all_warnings())
 
 
 # --------------------------------------------------------------------------------------

@@ -62,8 +62,9 @@ from ..model.score import (CONTINUATION, Note, Project, Tempo, TimeSignature, Tr
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
+from .common import (ReadContext as _Ctx, TrackDraft, check_song_length, lyric_from_file,
+                     select_tracks, step_curve_points, tidy_notes)
 from .xmltree import Elem as _Elem
-from .xmltree import ParseContext as _Ctx
 from .xmltree import parse_xml
 
 if TYPE_CHECKING:
@@ -158,160 +159,6 @@ _INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
 _DECIMAL_RE = re.compile(r"^[+-]?([0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18})$")
 _DIGITS_RE = re.compile(r"^[0-9]{1,9}$")
 _ROOT_RE = re.compile(r"<(?:([A-Za-z_][\w.-]*):)?(vsq[34])[\s>/]")
-
-
-# --------------------------------------------------------------------------------------
-# Shared with the .svp reader: a track being built, note tidying, track choice
-
-
-@dataclass(slots=True)
-class TrackDraft:
-    """A track while it is read: notes in file order, not yet checked for overlaps."""
-
-    name: str
-    notes: list[Note] = field(default_factory=list)
-    curves: list[TrackCurve] = field(default_factory=list)
-    source_singer: str = ""
-    volume_db: float = 0.0
-    pan: float = 0.0
-    muted: bool = False
-    line: int | None = None
-
-    @property
-    def has_lyrics(self) -> bool:
-        return any(n.lyric and n.lyric != CONTINUATION for n in self.notes)
-
-    def build(self) -> Track:
-        return Track(name=self.name, notes=tuple(self.notes), curves=tuple(self.curves),
-                     source_singer=self.source_singer, volume_db=self.volume_db,
-                     pan=self.pan, muted=self.muted)
-
-
-def tidy_notes(notes: list[Note], where: str, ctx: _Ctx) -> list[Note]:
-    """Notes sorted by start (file order among equal starts), overlaps removed.
-
-    A note that runs into the next one is shortened to end where the next starts;
-    one that starts on the same tick as a later one in the file is dropped. Each
-    kind of repair is reported once per track, as a warning.
-    """
-    order = sorted(range(len(notes)), key=lambda i: notes[i].start_ticks)
-    out: list[Note] = []
-    shortened = dropped = 0
-    for i in order:
-        n = notes[i]
-        while out and out[-1].end_ticks > n.start_ticks:
-            prev = out[-1]
-            if prev.start_ticks >= n.start_ticks:
-                out.pop()
-                dropped += 1
-                continue
-            out[-1] = _replace_duration(prev, n.start_ticks - prev.start_ticks)
-            shortened += 1
-            break
-        out.append(n)
-    if shortened:
-        ctx.warn(f"{where}: {shortened} note(s) overlapping the next note shortened")
-    if dropped:
-        ctx.warn(f"{where}: {dropped} note(s) starting on the same tick as a later note "
-                 "dropped (the later note is sung)")
-    return out
-
-
-def _replace_duration(n: Note, duration: int) -> Note:
-    return replace(n, duration_ticks=duration)
-
-
-def describe_tracks(drafts: list[TrackDraft]) -> str:
-    """``1 'Vocal' (43 notes); 2 'Piano' (12 notes, no lyrics)`` -- for messages."""
-    items = []
-    for i, d in enumerate(drafts, 1):
-        extra = "" if d.has_lyrics else ", no lyrics"
-        items.append(f"{i} {d.name!r} ({len(d.notes)} notes{extra})")
-    return "; ".join(items) or "(none)"
-
-
-def select_tracks(drafts: list[TrackDraft], part, ctx: _Ctx) -> list[TrackDraft]:
-    """The tracks ``part`` asks for, among the tracks that have notes.
-
-    ``None``: every track with lyrics (the others are reported as not sung); an
-    int N: the Nth track with notes (1-based); a str: the track of that name (any
-    case), else a number written as text. Anything unknown raises, listing the
-    tracks that exist.
-    """
-    with_notes = [d for d in drafts if d.notes]
-    if not with_notes:
-        raise ctx.error("the file has no notes")
-    if part is None:
-        chosen = [d for d in with_notes if d.has_lyrics]
-        if not chosen:
-            raise ctx.error("no track has lyrics; choose one to sing on '+' with part=N; "
-                            f"the tracks are: {describe_tracks(with_notes)}")
-        for i, d in enumerate(with_notes, 1):
-            if not d.has_lyrics:
-                ctx.warn(f"track {i} {d.name!r} ({len(d.notes)} notes) has no lyrics and is "
-                         "not sung", d.line)
-        return chosen
-    if isinstance(part, bool) or not isinstance(part, (int, str)):
-        raise ctx.error(f"part must be a 1-based track number or a track name, not {part!r}")
-    if isinstance(part, int):
-        if 1 <= part <= len(with_notes):
-            return [with_notes[part - 1]]
-        raise ctx.error(f"there is no track {part}; the tracks with notes are: "
-                        f"{describe_tracks(with_notes)}")
-    want = part.strip().casefold()
-    for d in with_notes:
-        if d.name.strip().casefold() == want:
-            return [d]
-    if _DIGITS_RE.match(want) and 1 <= int(want) <= len(with_notes):
-        return [with_notes[int(want) - 1]]
-    raise ctx.error(f"no track named {part!r}; the tracks with notes are: "
-                    f"{describe_tracks(with_notes)}")
-
-
-def check_song_length(tracks: list[TrackDraft], tempos: tuple[Tempo, ...], ctx: _Ctx) -> None:
-    """Refuse a song longer than :data:`limits.MAX_SONG_SECONDS`."""
-    end = max((n.end_ticks for d in tracks for n in d.notes), default=0)
-    if end > limits.MAX_TICKS:
-        raise ctx.error(f"the song ends at tick {end}, beyond the limit of {limits.MAX_TICKS}")
-    end_s = TimeAxis.from_tempos(tempos).tick_to_seconds(end)
-    if end_s > limits.MAX_SONG_SECONDS:
-        raise ctx.error(f"the song would last {end_s / 3600:.1f} hours; the limit is "
-                        f"{limits.MAX_SONG_SECONDS // 3600} hours")
-
-
-def lyric_from_file(text: str, default_lyric: str | None) -> str:
-    """A lyric as a reader keeps it: ``-`` is a continuation, empty is the default lyric."""
-    t = text.strip()
-    if t == "-":
-        return CONTINUATION
-    if not t:
-        return default_lyric.strip() if default_lyric and default_lyric.strip() \
-            else CONTINUATION
-    return t
-
-
-def step_curve_points(changes: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Points of a step function for linear interpolation.
-
-    ``changes``: (tick, value) sorted by tick, each value holding until the next
-    change; equal ticks: the last wins. A point one tick before each change keeps
-    the old value, so interpolating linearly between the points gives the steps.
-    """
-    pts: list[tuple[int, float]] = []
-    for tick, value in changes:
-        if pts and pts[-1][0] == tick:
-            pts[-1] = (tick, value)
-            if len(pts) >= 2 and pts[-2][0] == tick - 1 and pts[-2][1] == value:
-                pts.pop()  # the change was undone on the same tick
-            continue
-        if pts:
-            prev_tick, prev_value = pts[-1]
-            if prev_value == value:
-                continue
-            if tick - 1 > prev_tick:
-                pts.append((tick - 1, prev_value))
-        pts.append((tick, value))
-    return pts
 
 
 # --------------------------------------------------------------------------------------
@@ -492,7 +339,7 @@ def _interpret(root: _Elem, ctx: _Ctx, part, default_lyric: str | None) -> Proje
     check_song_length(chosen, tempos, ctx)
     return Project(tracks=tuple(d.build() for d in chosen), tempos=tempos,
                    time_signatures=signatures, title=title, source_path=ctx.path,
-                   warnings=tuple(ctx.warnings))
+                   warnings=ctx.all_warnings())
 
 
 def _read_resolution(master: _Elem, ctx: _Ctx) -> int:

@@ -13,39 +13,15 @@ from types import MappingProxyType
 from xml.parsers import expat
 
 from ..errors import ScoreFormatError
+from .common import ReadContext
 
 
 # --------------------------------------------------------------------------------------
 # Reporting
 
 
-class ParseContext:
-    """Where we are (file, .mxl member), strictness, and the warnings gathered."""
-
-    __slots__ = ("path", "member", "lenient", "warnings")
-
-    def __init__(self, path: str | None, lenient: bool) -> None:
-        self.path = path
-        self.member: str | None = None
-        self.lenient = lenient
-        self.warnings: list[str] = []
-
-    def _msg(self, message: str) -> str:
-        return f"{self.member}: {message}" if self.member else message
-
-    def error(self, message: str, line: int | None = None) -> ScoreFormatError:
-        return ScoreFormatError(self._msg(message), path=self.path, line=line)
-
-    def warn(self, message: str, line: int | None = None) -> None:
-        where = ":".join(str(p) for p in (self.path, line) if p is not None)
-        text = self._msg(message)
-        self.warnings.append(f"{where}: {text}" if where else text)
-
-    def problem(self, message: str, line: int | None = None) -> None:
-        """A recoverable problem: an error, or with ``lenient`` a warning."""
-        if not self.lenient:
-            raise self.error(message, line)
-        self.warn(message, line)
+#: the reading context (file, container member, strictness, warnings)
+ParseContext = ReadContext
 
 
 # --------------------------------------------------------------------------------------
