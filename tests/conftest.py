@@ -17,6 +17,20 @@ def shared_data() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session")
+def builtin_voices():
+    """The installed voices without plugins; skips where the built-in singer is unavailable."""
+    from utagoe.errors import VoiceError
+    from utagoe.voices.base import default_voices
+
+    try:
+        reg = default_voices(plugins=False)
+        reg.get("song070")
+    except VoiceError as exc:
+        pytest.skip(f"built-in singer unavailable: {exc}")
+    return reg
+
+
 # Property tests are derandomised so CI is reproducible; HYPOTHESIS_PROFILE=explore
 # draws fresh random examples on every run, when hunting for bugs.
 import os  # noqa: E402

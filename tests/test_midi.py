@@ -14,6 +14,7 @@ from utagoe.formats import limits, midi
 from utagoe.formats.registry import ReadOptions
 from utagoe.formats.common import MAX_WARNINGS
 from utagoe.model import CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature, Track
+from fuzzing import cut_positions as _cut_points
 
 # --------------------------------------------------------------------------------------
 # Writing MIDI inline
@@ -951,10 +952,6 @@ def test_real_text_only_file(shared_data):
     assert warned(p, "no notes")
 
 
-def _cut_points(n: int) -> list[int]:
-    if n <= 8192:
-        return list(range(n))
-    return sorted(set(range(min(300, n))) | {i * n // 400 for i in range(400)})
 
 
 @pytest.mark.shared

@@ -6,7 +6,6 @@ from utagoe.dsp.world import harvest_f0_hz
 from utagoe.formats import default_registry
 from utagoe.model.units import hz_to_midi
 from utagoe.rendering.engine import render_project
-from utagoe.voices.base import default_voices
 
 pytest.importorskip("pyworld")
 
@@ -24,14 +23,8 @@ UST = ("[#SETTING]\r\nTempo=120\r\nMode2=True\r\n"
 
 
 @pytest.fixture(scope="module")
-def sung():
-    from utagoe.errors import VoiceError
-
-    try:
-        voices = default_voices(plugins=False)
-        voices.get("song070")
-    except VoiceError as exc:
-        pytest.skip(f"built-in singer unavailable: {exc}")
+def sung(builtin_voices):
+    voices = builtin_voices
     project = default_registry().read_bytes(UST, name="bend.ust")
     audio = render_project(project, voices=voices).mix
     f0 = harvest_f0_hz(audio.samples[0].astype(np.float64), sample_rate_hz=audio.sample_rate,

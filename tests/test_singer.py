@@ -9,21 +9,13 @@ from utagoe.dsp.world import harvest_f0_hz
 from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.units import hz_to_midi
 from utagoe.rendering.engine import render_project
-from utagoe.voices.base import default_voices
 
 pytest.importorskip("pyworld")
 
 
 @pytest.fixture(scope="module")
-def voices():
-    from utagoe.errors import VoiceError
-
-    try:
-        reg = default_voices(plugins=False)
-        reg.get("song070")
-    except VoiceError as exc:
-        pytest.skip(f"built-in singer unavailable: {exc}")
-    return reg
+def voices(builtin_voices):
+    return builtin_voices
 
 
 BPM = 100.0

@@ -15,6 +15,7 @@ from utagoe.formats import limits
 from utagoe.formats.registry import ReadOptions
 from utagoe.formats.svp import BLICKS_PER_QUARTER, BLICKS_PER_TICK, read, sniff
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
+from fuzzing import cut_positions as _cut_positions
 
 Q = BLICKS_PER_QUARTER  # blicks per quarter note
 
@@ -511,11 +512,6 @@ def test_real_10tracks_svp(shared_data):
                                  options=ReadOptions(part=4)).tracks] == ["4"]
 
 
-def _cut_positions(size: int) -> list[int]:
-    if size <= 8192:
-        return list(range(size))
-    spread = {size * k // 400 for k in range(400)}
-    return sorted(spread | set(range(min(300, size))))
 
 
 @pytest.mark.shared

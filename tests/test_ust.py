@@ -17,6 +17,7 @@ from utagoe.formats.registry import ReadOptions
 from utagoe.formats.common import MAX_WARNINGS
 from utagoe.formats.ust import read, read_ust, sniff
 from utagoe.model import CONTINUATION, PitchPoint, Tempo, TimeSignature, Vibrato
+from fuzzing import cut_positions as _cuts
 
 # --------------------------------------------------------------------------------------
 # Writing USTs inline
@@ -921,10 +922,6 @@ def _read_any(data: bytes, lenient: bool = False) -> None:
     assert all(limits.bpm_ok(t.bpm) for t in p.tempos)
 
 
-def _cuts(size: int) -> list[int]:
-    if size <= 8192:
-        return list(range(size))
-    return sorted(set(range(300)) | {size * i // 400 for i in range(400)})
 
 
 @pytest.mark.shared

@@ -19,6 +19,7 @@ from utagoe.model import (CONTINUATION, KeySignature, Note, PitchPoint, Project,
                           TimeSignature, Track, TrackCurve, Vibrato)
 
 from conftest import SHARED
+from fuzzing import cut_positions as _cut_positions
 
 # --------------------------------------------------------------------------------------
 # Writing USTX inline (our own minimal projects, in the shape OpenUtau writes)
@@ -890,10 +891,6 @@ def _must_read_or_refuse(data: bytes, lenient: bool = False) -> None:
     sane(p)
 
 
-def _cut_positions(size: int) -> list[int]:
-    if size <= 8192:
-        return list(range(size))
-    return sorted(set(range(300)) | {size * i // 400 for i in range(400)})
 
 
 @pytest.mark.shared

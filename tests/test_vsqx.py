@@ -13,6 +13,7 @@ from utagoe.formats import limits
 from utagoe.formats.registry import ReadOptions
 from utagoe.formats.vsqx import read, sniff, step_curve_points
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
+from fuzzing import cut_positions as _cut_positions
 
 # --------------------------------------------------------------------------------------
 # Writing .vsqx inline (both schema versions)
@@ -524,11 +525,6 @@ def test_real_generated_vsqx_all_notes_on_one_tick(shared_data):
     assert p.tempos == (Tempo(0, 120.0),)
 
 
-def _cut_positions(size: int) -> list[int]:
-    if size <= 8192:
-        return list(range(size))
-    spread = {size * k // 400 for k in range(400)}
-    return sorted(spread | set(range(min(300, size))))
 
 
 @pytest.mark.shared

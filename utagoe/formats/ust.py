@@ -73,7 +73,6 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
-from ..errors import ScoreFormatError
 from ..model.score import (CONTINUATION, Note, PitchPoint, Project, Tempo, TimeSignature,
                            Track, Vibrato)
 from ..model.units import TICKS_PER_QUARTER

@@ -53,13 +53,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import ScoreFormatError
-from ..model.score import (CONTINUATION, Note, Project, Tempo, TimeSignature, Track,
-                           TrackCurve, Vibrato)
-from ..model.timeaxis import TimeAxis
+from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibrato
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
 from .common import (ReadContext as _Ctx, TrackDraft, check_song_length, lyric_from_file,

@@ -12,7 +12,6 @@ import re
 from types import MappingProxyType
 from xml.parsers import expat
 
-from ..errors import ScoreFormatError
 from .common import ReadContext
 
 
