@@ -144,3 +144,61 @@ def test_a_real_file_renders_leniently(shared_data, tmp_path):
         pytest.skip(f"{src} is absent")
     assert main(["render", str(src), "-o", str(tmp_path / "m.wav"), "--lenient", "-q"]) == 0
     assert (tmp_path / "m.wav").stat().st_size > 10000
+
+
+USTX_TWO_TRACKS = """ustx_version: '0.7'
+name: two
+resolution: 480
+bpm: 100
+time_signatures: [{bar_position: 0, beat_per_bar: 3, beat_unit: 4}]
+tempos: [{position: 0, bpm: 90}, {position: 1440, bpm: 150}]
+tracks:
+- {singer: Teto, track_name: Lead, mute: false, volume: 0, pan: 0}
+- {singer: Teto, track_name: Echo, mute: true, volume: -6, pan: 0}
+voice_parts:
+- name: a
+  track_no: 0
+  position: 0
+  notes:
+  - {position: 0, duration: 480, tone: 60, lyric: か, pitch: {data: [{x: -20, y: 0, shape: io}, {x: 20, y: 0, shape: io}], snap_first: true}, vibrato: {length: 60, period: 180, depth: 25, in: 10, out: 10, shift: 0, drift: 0}}
+  - {position: 480, duration: 480, tone: 62, lyric: storm}
+  - {position: 960, duration: 960, tone: 64, lyric: +}
+  curves: [{abbr: pitd, xs: [0, 5, 10], ys: [0, 10, 0]}]
+- name: b
+  track_no: 1
+  position: 0
+  notes:
+  - {position: 0, duration: 480, tone: 67, lyric: な}
+"""
+
+
+def test_info_tells_tracks_tempi_coverage_and_what_will_not_be_sung(tmp_path, capsys):
+    src = write(tmp_path, USTX_TWO_TRACKS, "two.ustx")
+    assert main(["info", str(src)]) == 0
+    out = capsys.readouterr().out
+    assert "(ustx)" in out
+    assert "tempo 90-150 bpm, 1 tempo change(s), time 3/4" in out
+    assert "tracks: 2, notes: 4" in out
+    assert "track 1: 'Lead', 3 notes, range C4-E4, lyrics 67% singable, 1 held (+)" in out
+    assert "1 note with drawn pitch; 1 with vibrato; curves pitd; singer in the file: 'Teto'" in out
+    assert "track 2: 'Echo' (muted)" in out
+    not_sung = out.split("not sung:", 1)[1]
+    assert "muted in the file" in not_sung
+    assert "'storm'" in not_sung and "--lenient" in not_sung
+
+
+def test_render_sings_every_unmuted_track_of_a_project(tmp_path, capsys):
+    src = write(tmp_path, USTX_TWO_TRACKS, "two.ustx")
+    out = tmp_path / "two.wav"
+    assert main(["render", str(src), "-o", str(out), "--lenient", "-q", "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "muted in the file and is not sung" in err
+    assert "'storm'" in err
+    with wave.open(str(out)) as w:
+        assert w.getnchannels() == 1 and w.getnframes() > 48000
+
+
+def test_encoding_option_is_checked(tmp_path, capsys):
+    src = write(tmp_path, SONG.format(a="う", b="た"))
+    assert main(["info", str(src), "--encoding", "klingon"]) == 2
+    assert "unknown text encoding 'klingon'" in capsys.readouterr().err

@@ -94,6 +94,10 @@ def describe(project: Project, *, format_name: str = "", language: str = "ja") -
         not_sung=tuple(not_sung), warnings=tuple(project.warnings))
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _clock(seconds: float) -> str:
     m, s = divmod(seconds, 60.0)
     return f"{int(m)}:{s:04.1f}"
@@ -114,11 +118,11 @@ def format_report(r: ScoreReport) -> str:
         rng = (f", range {midi_to_name(t.lowest)}-{midi_to_name(t.highest)}"
                if t.lowest is not None else "")
         lines.append(f"  track {t.number}: {t.name!r}{' (muted)' if t.muted else ''}, "
-                     f"{t.notes} notes{rng}, lyrics {100 * t.coverage:.0f}% singable"
+                     f"{_n(t.notes, 'note')}{rng}, lyrics {100 * t.coverage:.0f}% singable"
                      + (f", {t.continuations} held (+)" if t.continuations else ""))
         extra = []
         if t.drawn_pitch_notes:
-            extra.append(f"{t.drawn_pitch_notes} notes with drawn pitch")
+            extra.append(f"{_n(t.drawn_pitch_notes, 'note')} with drawn pitch")
         if t.vibrato_notes:
             extra.append(f"{t.vibrato_notes} with vibrato")
         if t.curves:
