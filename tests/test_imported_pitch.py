@@ -68,3 +68,20 @@ def test_an_edit_to_a_pitch_point_changes_the_phrase_key():
     kb = build_track_phrases(b, 0, singer="x", phonemizer=JapanesePhonemizer(),
                              settings=RenderSettings()).phrases[0].key()
     assert ka != kb
+
+
+def test_drawn_pitch_beyond_the_midi_range_is_sung_at_its_edge_with_a_warning():
+    wild = (PitchPoint(-50, 90_000), PitchPoint(50, -90_000))
+    proj = project([Note(480, 960, 120, "ら", pitch_points=wild,
+                         vibrato=Vibrato(100, 100, 200, drift_pct=100))],
+                   [TrackCurve("pitd", (0, 5000), (5000.0, -5000.0))])
+    tp = build_track_phrases(proj, 0, singer="x", phonemizer=JapanesePhonemizer(),
+                             settings=RenderSettings())
+    values = tp.phrases[0].pitch.values
+    assert np.all(np.isfinite(values)) and values.min() >= 0 and values.max() <= 127
+    assert any("MIDI range" in w for w in tp.warnings)
+
+
+def test_track_curves_must_be_finite():
+    with pytest.raises(ValueError):
+        TrackCurve("pitd", (0,), (float("nan"),))

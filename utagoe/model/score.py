@@ -137,6 +137,8 @@ class TrackCurve:
             raise ValueError("a TrackCurve needs one value per tick")
         if any(b < a for a, b in zip(self.ticks, self.ticks[1:])):
             raise ValueError("TrackCurve ticks must be ascending")
+        if not all(math.isfinite(v) for v in self.values) or not math.isfinite(self.default):
+            raise ValueError("TrackCurve values must be finite")
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, TrackCurve) and self.name == other.name

@@ -15,6 +15,11 @@ from .labels import full_context_labels
 from .phrase import FRAME_PERIOD_S, RenderPhrase
 
 
+#: the sung pitch stays within MIDI notes 0 (8.2 Hz) and 127 (12.5 kHz)
+MIN_SUNG_PITCH = 0.0
+MAX_SUNG_PITCH = 127.0
+
+
 @dataclass(frozen=True, slots=True)
 class TrackPhrases:
     track_index: int
@@ -78,6 +83,8 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
     rest_idx = [i for i, p in enumerate(timed) if p.kind == "rest"]
     bounds = [-1] + rest_idx + [len(timed)]
     phrases: list[RenderPhrase] = []
+    warnings = list(result.warnings)
+    clipped = 0
     margin = settings.phrase_rest_margin_s
     for a, b in zip(bounds, bounds[1:]):
         if b - a <= 1:
@@ -106,8 +113,16 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
         deviation = pitch_deviation(track, times, axis)
         if deviation is not None:
             curve = curve + deviation
+        # drawn pitch may leave the MIDI range; the singer sings at its edges
+        out_of_range = (curve < MIN_SUNG_PITCH) | (curve > MAX_SUNG_PITCH)
+        if np.any(out_of_range):
+            clipped += int(out_of_range.sum())
+            curve = np.clip(curve, MIN_SUNG_PITCH, MAX_SUNG_PITCH)
         phrases.append(RenderPhrase(
             singer=singer, start_s=start_s, end_s=end_s,
             phonemes=tuple(p for p, _ in items), labels=tuple(lab for _, lab in items),
             pitch=Curve(curve, start_s, FRAME_PERIOD_S)))
-    return TrackPhrases(track_index, tuple(phrases), tuple(result.warnings))
+    if clipped:
+        warnings.append(f"{where}: the pitch leaves the MIDI range 0-127 for "
+                        f"{clipped * FRAME_PERIOD_S:.2f} s; sung at the edge of the range there")
+    return TrackPhrases(track_index, tuple(phrases), tuple(warnings))
