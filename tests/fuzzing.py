@@ -8,3 +8,37 @@ def cut_positions(size: int) -> list[int]:
     if size <= 8192:
         return list(range(size))
     return sorted(set(range(min(300, size))) | {size * k // 400 for k in range(400)})
+
+
+def check_sane_project(project, *, monophonic: bool = True) -> None:
+    """What every Project a reader returns must satisfy, whatever the input was."""
+    import math
+
+    from utagoe.formats import limits
+
+    for t in project.tracks:
+        for a, b in zip(t.notes, t.notes[1:]):
+            assert a.start_ticks <= b.start_ticks
+            assert not monophonic or a.end_ticks <= b.start_ticks
+        for n in t.notes:
+            assert n.start_ticks >= 0 and n.duration_ticks > 0 and 0 <= n.pitch <= 127
+            assert n.end_ticks <= limits.MAX_TICKS
+        for c in t.curves:
+            assert all(math.isfinite(v) for v in c.values)
+        assert math.isfinite(t.volume_db) and -1 <= t.pan <= 1
+    assert project.tempos[0].tick == 0 and all(limits.bpm_ok(t.bpm) for t in project.tempos)
+    assert project.time_signatures[0].tick == 0
+
+
+def read_or_score_error(read, data: bytes, **options) -> None:
+    """The robustness contract: ``read(data, **options)`` gives a sane Project, or
+    raises ScoreFormatError with a message -- nothing else."""
+    from utagoe.errors import ScoreFormatError
+
+    try:
+        project = read(data, **options)
+    except ScoreFormatError as e:
+        assert str(e)
+        return
+    assert all(t.notes for t in project.tracks)
+    check_sane_project(project)

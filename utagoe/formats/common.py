@@ -21,6 +21,16 @@ MAX_WARNINGS = 500
 _DIGITS_RE = re.compile(r"^[0-9]{1,9}$")
 
 
+def check_size_and_content(data: bytes, ctx: "ReadContext", *, limit: int,
+                           blank: bytes = b" \t\r\n") -> None:
+    """Refuse data over ``limit`` bytes, and data that is empty once ``blank`` is stripped."""
+    if len(data) > limit:
+        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
+                        f"limit is {limit // 2**20} MiB)")
+    if not data.strip(blank):
+        raise ctx.error("the file is empty")
+
+
 class ReadContext:
     """The file being read (and the member of a container), strictness, warnings.
 

@@ -68,9 +68,9 @@ from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibra
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import (TrackDraft, check_song_length, lyric_from_file, select_tracks,
-                   tidy_notes)
 from .common import ReadContext as _Ctx
+from .common import (TrackDraft, check_size_and_content, check_song_length, lyric_from_file,
+                     select_tracks, tidy_notes)
 
 if TYPE_CHECKING:
     from .registry import ReadOptions
@@ -284,11 +284,7 @@ def read(data: bytes, *, path: str | None = None,
     lenient = bool(getattr(options, "lenient", False))
     default_lyric = getattr(options, "default_lyric", None)
     ctx = _Ctx(path, lenient)
-    if len(data) > MAX_BYTES:
-        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {MAX_BYTES // 2**20} MiB)")
-    if not data.strip(b"\x00 \t\r\n"):
-        raise ctx.error("the file is empty")
+    check_size_and_content(data, ctx, limit=MAX_BYTES, blank=b"\x00 \t\r\n")
     doc = _load(_decode(data, ctx), ctx)
     return _interpret(doc, _Reader(ctx), part, default_lyric)
 

@@ -60,7 +60,8 @@ from ..errors import ScoreFormatError
 from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibrato
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import (ReadContext as _Ctx, TrackDraft, check_song_length, lyric_from_file,
+from .common import ReadContext as _Ctx
+from .common import (TrackDraft, check_size_and_content, check_song_length, lyric_from_file,
                      select_tracks, step_curve_points, tidy_notes)
 from .xmltree import Elem as _Elem
 from .xmltree import parse_xml
@@ -250,11 +251,7 @@ def read(data: bytes, *, path: str | None = None,
     lenient = bool(getattr(options, "lenient", False))
     default_lyric = getattr(options, "default_lyric", None)
     ctx = _Ctx(path, lenient)
-    if len(data) > MAX_BYTES:
-        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {MAX_BYTES // 2**20} MiB)")
-    if not data.strip():
-        raise ctx.error("the file is empty")
+    check_size_and_content(data, ctx, limit=MAX_BYTES)
     if _looks_binary(data):
         raise ctx.error("binary data, not a .vsqx (XML) file", 1)
     head = data[:4096].decode("latin-1")
