@@ -390,7 +390,7 @@ def test_format0_with_several_channels_is_split_and_lyrics_go_to_the_melody():
     assert p.title == "Song"
     assert [t.name for t in p.tracks] == ["Channel 1"]
     assert lyrics_of(p) == ["la", "li", "lu"]
-    assert warned(p, "'Channel 2' (3 notes) has no lyrics")
+    assert warned(p, "track 'Channel 2' (--part 2, 3 notes) has no lyrics")
 
 
 # --------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def test_lyrics_in_a_note_less_track_attach_to_the_matching_melody():
     p = read(smf(conductor(), words, piano, voice))
     assert [t.name for t in p.tracks] == ["Voice"]
     assert lyrics_of(p) == ["ha", "ru"]
-    assert warned(p, "'Piano' (2 notes) has no lyrics and is not sung")
+    assert warned(p, "'Piano' (--part 1, 2 notes) has no lyrics and is not sung")
     assert warned(p, "--default-lyric")
 
 
@@ -488,7 +488,7 @@ def _three_tracks() -> bytes:
 def test_part_none_sings_every_track_with_lyrics():
     p = read(_three_tracks())
     assert [t.name for t in p.tracks] == ["Soprano", "Alto"]
-    assert warned(p, "track 3 'Piano' (1 notes) has no lyrics")
+    assert warned(p, "track 'Piano' (--part 2, 1 notes) has no lyrics")
 
 
 def test_part_by_number_and_name():
@@ -506,7 +506,7 @@ def test_bad_parts_list_the_tracks(part, match):
     with pytest.raises(ScoreFormatError, match=match) as e:
         read(_three_tracks(), part=part)
     if "no track" in match:
-        assert "1 'Soprano' (3 notes, lyrics), 2 'Piano' (1 notes, no lyrics)" in str(e.value)
+        assert "1 'Soprano' (3 notes); 2 'Piano' (1 notes, no lyrics); 3 'Alto' (2 notes)" in str(e.value)
 
 
 def test_files_without_notes_give_an_empty_project_with_a_warning():

@@ -137,7 +137,7 @@ MULTI = project(track("Lead", [note(0, 1, 60, "a")]),
 def test_part_none_reads_every_track_with_lyrics():
     p = rd(MULTI)
     assert [t.name for t in p.tracks] == ["Lead", "Harmony"]
-    assert any("track 2 'Inst' (2 notes) has no lyrics and is not sung" in w
+    assert any("track 'Inst' (--part 2, 2 notes) has no lyrics and is not sung" in w
                for w in p.warnings)
 
 

@@ -223,7 +223,7 @@ def test_a_track_without_lyrics_is_not_sung():
                    tracks=[("V", "false", 0, 0), ("Bass", "false", 0, 0)])
     p = rd(data)
     assert [t.name for t in p.tracks] == ["V"]
-    assert any("'Bass' (1 notes) has no lyrics and is not sung" in w for w in p.warnings)
+    assert any("'Bass' (--part 2, 1 notes) has no lyrics and is not sung" in w for w in p.warnings)
     assert [t.name for t in rd(data, part=2).tracks] == ["Bass"]
 
 
@@ -236,7 +236,7 @@ def test_part_option():
     assert [t.name for t in rd(data, part="harmony").tracks] == ["Harmony"]
     assert [t.name for t in rd(data, part="1").tracks] == ["Lead"]
     e = raises(data, match="no track named 'Empty'", part="Empty")
-    assert "track 1 'Lead' (1 notes); track 3 'Harmony' (1 notes)" in e.message
+    assert "1 'Lead' (1 notes); 2 'Harmony' (1 notes)" in e.message
     raises(data, match="no track 3 with notes", part=3)
     raises(data, match="1-based", part=1.5)
 

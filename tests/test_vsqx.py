@@ -230,7 +230,7 @@ MULTI = vsq4(track4("Vocal", part4(7680, n4(0, 480, 60, "a"))),
 def test_part_none_reads_every_track_with_lyrics_and_says_what_is_not_sung():
     p = rd(MULTI)
     assert [t.name for t in p.tracks] == ["Vocal", "Harmony"]
-    assert any("track 2 'Piano' (2 notes) has no lyrics and is not sung" in w
+    assert any("track 'Piano' (--part 2, 2 notes) has no lyrics and is not sung" in w
                for w in p.warnings)
     h = p.tracks[1]
     assert h.pan == pytest.approx(0.5) and h.volume_db == pytest.approx(-6.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any, Callable
 
 from ..errors import ScoreFormatError
 from ..model.score import CONTINUATION, Note, Tempo, Track, TrackCurve
@@ -139,51 +140,83 @@ def _replace_duration(n: Note, duration: int) -> Note:
     return replace(n, duration_ticks=duration)
 
 
-def describe_tracks(drafts: list[TrackDraft]) -> str:
-    """``1 'Vocal' (43 notes); 2 'Piano' (12 notes, no lyrics)`` -- for messages."""
+@dataclass(frozen=True, slots=True)
+class TrackChoice:
+    """What :func:`choose_tracks` needs to know of a reader's own track objects."""
+
+    name: Callable[[Any], str]
+    note_count: Callable[[Any], int]
+    has_lyrics: Callable[[Any], bool]
+    line: Callable[[Any], int | None] = lambda t: None
+
+
+def describe_tracks(tracks: list, how: TrackChoice) -> str:
+    """``1 'Vocal' (43 notes); 2 'Piano' (12 notes, no lyrics)`` -- numbered as
+    ``part`` counts them, for messages."""
     items = []
-    for i, d in enumerate(drafts, 1):
-        extra = "" if d.has_lyrics else ", no lyrics"
-        items.append(f"{i} {d.name!r} ({len(d.notes)} notes{extra})")
+    for i, t in enumerate(tracks, 1):
+        extra = "" if how.has_lyrics(t) else ", no lyrics"
+        items.append(f"{i} {how.name(t)!r} ({how.note_count(t)} notes{extra})")
     return "; ".join(items) or "(none)"
 
 
-def select_tracks(drafts: list[TrackDraft], part, ctx: ReadContext) -> list[TrackDraft]:
-    """The tracks ``part`` asks for, among the tracks that have notes.
+def choose_tracks(tracks: list, part, ctx: ReadContext, how: TrackChoice, *,
+                  lyrics_needed: bool = False, hint: str = "",
+                  error: Callable[..., ScoreFormatError] | None = None) -> list:
+    """The tracks ``part`` asks for among ``tracks`` (those with notes, in file order).
 
-    ``None``: every track with lyrics (the others are reported as not sung); an
-    int N: the Nth track with notes (1-based); a str: the track of that name (any
-    case), else a number written as text. Anything unknown raises, listing the
-    tracks that exist.
+    ``None``: every track with lyrics; each other one is reported in a warning
+    that gives its ``--part`` number. An int N: the Nth track (1-based); a str:
+    the track of that name (any case), else a number written as text. Anything
+    unknown raises, listing the tracks. ``lyrics_needed``: a chosen track without
+    lyrics is refused. ``hint`` ends the messages about tracks without lyrics.
+    ``error`` makes the exceptions (default ``ctx.error``).
     """
+    error = error or ctx.error
+    if part is None:
+        chosen = []
+        for i, t in enumerate(tracks, 1):
+            if how.has_lyrics(t):
+                chosen.append(t)
+            else:
+                ctx.warn(f"track {how.name(t)!r} (--part {i}, {how.note_count(t)} notes) has "
+                         f"no lyrics and is not sung{hint}", how.line(t))
+        return chosen
+    if isinstance(part, bool) or not isinstance(part, (int, str)):
+        raise error(f"part must be a 1-based track number or a track name, not {part!r}")
+    pick = None
+    if isinstance(part, int):
+        if not 1 <= part <= len(tracks):
+            raise error(f"there is no track {part} with notes; the tracks with notes are: "
+                        f"{describe_tracks(tracks, how)}")
+        pick = tracks[part - 1]
+    else:
+        want = part.strip().casefold()
+        pick = next((t for t in tracks if how.name(t).strip().casefold() == want), None)
+        if pick is None and _DIGITS_RE.match(want) and 1 <= int(want) <= len(tracks):
+            pick = tracks[int(want) - 1]
+        if pick is None:
+            raise error(f"no track named {part!r}; the tracks with notes are: "
+                        f"{describe_tracks(tracks, how)}")
+    if lyrics_needed and not how.has_lyrics(pick):
+        raise error(f"track {how.name(pick)!r} has no lyrics{hint}")
+    return [pick]
+
+
+_DRAFTS = TrackChoice(name=lambda d: d.name, note_count=lambda d: len(d.notes),
+                      has_lyrics=lambda d: d.has_lyrics, line=lambda d: d.line)
+
+
+def select_tracks(drafts: list[TrackDraft], part, ctx: ReadContext) -> list[TrackDraft]:
+    """:func:`choose_tracks` among the drafts that have notes; a file without notes,
+    or whose tracks all lack lyrics when ``part`` is None, is refused."""
     with_notes = [d for d in drafts if d.notes]
     if not with_notes:
         raise ctx.error("the file has no notes")
-    if part is None:
-        chosen = [d for d in with_notes if d.has_lyrics]
-        if not chosen:
-            raise ctx.error("no track has lyrics; choose one to sing on '+' with part=N; "
-                            f"the tracks are: {describe_tracks(with_notes)}")
-        for i, d in enumerate(with_notes, 1):
-            if not d.has_lyrics:
-                ctx.warn(f"track {i} {d.name!r} ({len(d.notes)} notes) has no lyrics and is "
-                         "not sung", d.line)
-        return chosen
-    if isinstance(part, bool) or not isinstance(part, (int, str)):
-        raise ctx.error(f"part must be a 1-based track number or a track name, not {part!r}")
-    if isinstance(part, int):
-        if 1 <= part <= len(with_notes):
-            return [with_notes[part - 1]]
-        raise ctx.error(f"there is no track {part}; the tracks with notes are: "
-                        f"{describe_tracks(with_notes)}")
-    want = part.strip().casefold()
-    for d in with_notes:
-        if d.name.strip().casefold() == want:
-            return [d]
-    if _DIGITS_RE.match(want) and 1 <= int(want) <= len(with_notes):
-        return [with_notes[int(want) - 1]]
-    raise ctx.error(f"no track named {part!r}; the tracks with notes are: "
-                    f"{describe_tracks(with_notes)}")
+    if part is None and not any(d.has_lyrics for d in with_notes):
+        raise ctx.error("no track has lyrics; choose one to sing on '+' with part=N; "
+                        f"the tracks are: {describe_tracks(with_notes, _DRAFTS)}")
+    return choose_tracks(with_notes, part, ctx, _DRAFTS)
 
 
 def check_song_length(tracks: list[TrackDraft], tempos: tuple[Tempo, ...], ctx: ReadContext) -> None:

@@ -90,7 +90,7 @@ from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, Tim
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import ReadContext
+from .common import ReadContext, TrackChoice, choose_tracks
 from .registry import MAX_SCORE_BYTES, ReadOptions
 
 #: events (of any kind) one file may hold; each costs time even when skipped
@@ -1075,46 +1075,17 @@ def _title(chunks: list[_Chunk], fmt: int, karaoke_title: str | None) -> str:
 # Choosing what is sung
 
 
-def _listing(tracks: list[_Logical]) -> str:
-    return ", ".join(f"{i} {t.name!r} ({len(t.notes)} notes, "
-                     f"{'lyrics' if t.placed else 'no lyrics'})"
-                     for i, t in enumerate(tracks, 1)) or "(none)"
+_CHOICE = TrackChoice(name=lambda t: t.name, note_count=lambda t: len(t.notes),
+                      has_lyrics=lambda t: bool(t.placed))
+_NO_LYRICS_HINT = " (give --default-lyric to sing such tracks on one syllable)"
 
 
 def _choose(tracks: list[_Logical], options: ReadOptions, ctx: _Ctx) -> list[_Logical]:
-    want = options.part
-    if want is None:
-        chosen = []
-        for t in tracks:
-            if t.placed or options.default_lyric:
-                chosen.append(t)
-            else:
-                ctx.warn(f"{t.describe()} ({len(t.notes)} notes) has no lyrics and is not "
-                         "sung (give --default-lyric to sing such tracks on one syllable)")
-        return chosen
-    if isinstance(want, bool) or not isinstance(want, (int, str)):
-        raise ctx.error(f"part must be a 1-based track number or a track name, not {want!r}")
-    pick: _Logical | None = None
-    if isinstance(want, int):
-        if not 1 <= want <= len(tracks):
-            raise ctx.error(f"there is no track {want} with notes; the tracks with notes "
-                            f"are: {_listing(tracks)}")
-        pick = tracks[want - 1]
-    else:
-        w = want.strip().lower()
-        for t in tracks:
-            if t.name.lower() == w:
-                pick = t
-                break
-        if pick is None and w.isdigit() and len(w) < 10 and 1 <= int(w) <= len(tracks):
-            pick = tracks[int(w) - 1]
-        if pick is None:
-            raise ctx.error(f"no track named {want!r}; the tracks with notes are: "
-                            f"{_listing(tracks)}")
-    if not pick.placed and not options.default_lyric:
-        raise ctx.error(f"{pick.describe()} has no lyrics; give --default-lyric to sing it "
-                        "on one syllable")
-    return [pick]
+    if options.default_lyric:   # every track can be sung
+        how = TrackChoice(_CHOICE.name, _CHOICE.note_count, lambda t: True)
+        return choose_tracks(tracks, options.part, ctx, how)
+    return choose_tracks(tracks, options.part, ctx, _CHOICE, lyrics_needed=True,
+                         hint=_NO_LYRICS_HINT)
 
 
 def _sung_notes(t: _Logical, ppq: int, default_lyric: str | None, ctx: _Ctx) -> list[Note]:

@@ -45,7 +45,7 @@ from ..model.score import (CONTINUATION, PITCH_SHAPES, KeySignature, Note, Pitch
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import ReadContext
+from .common import ReadContext, TrackChoice, choose_tracks
 from .registry import MAX_SCORE_BYTES, ReadOptions
 
 #: nesting depth of YAML collections we accept (OpenUtau files use 6)
@@ -1019,37 +1019,13 @@ def _curve_defaults(m: _Map) -> dict[str, float]:
 # Choosing tracks
 
 
-def _listing(infos: list[_TrackInfo]) -> str:
-    if not infos:
-        return "(none)"
-    return "; ".join(f"{t.describe()} ({len(t.notes)} notes)" for t in infos)
+_CHOICE = TrackChoice(name=lambda t: t.name, note_count=lambda t: len(t.notes),
+                      has_lyrics=lambda t: any(n.lyric.strip() for n in t.notes),
+                      line=lambda t: t.line)
 
 
 def _choose(with_notes: list[_TrackInfo], want, ctx: _Ctx) -> list[_TrackInfo]:
-    if want is None:
-        chosen = []
-        for t in with_notes:
-            if any(n.lyric.strip() for n in t.notes):
-                chosen.append(t)
-            else:
-                ctx.warn(f"{t.describe()} ({len(t.notes)} notes) has no lyrics and is not sung",
-                         t.line)
-        return chosen
-    if isinstance(want, bool) or not isinstance(want, (int, str)):
-        raise ctx.fatal(f"part must be a 1-based track number or a track name, not {want!r}")
-    if isinstance(want, int):
-        if 1 <= want <= len(with_notes):
-            return [with_notes[want - 1]]
-        raise ctx.fatal(f"there is no track {want} with notes; the tracks with notes are: "
-                        f"{_listing(with_notes)}")
-    w = want.strip().lower()
-    for t in with_notes:
-        if t.name.strip().lower() == w:
-            return [t]
-    if w.isdigit() and len(w) < 10 and 1 <= int(w) <= len(with_notes):
-        return [with_notes[int(w) - 1]]
-    raise ctx.fatal(f"no track named {want!r}; the tracks with notes are: "
-                    f"{_listing(with_notes)}")
+    return choose_tracks(with_notes, want, ctx, _CHOICE, error=ctx.fatal)
 
 
 # --------------------------------------------------------------------------------------
