@@ -17,6 +17,19 @@ def shared_data() -> Path:
     return SHARED
 
 
+def real_file(shared: Path, folder: str, rel: str) -> bytes:
+    """The bytes of ``../shared/data/<folder>/<rel>``; skips the test where it is absent."""
+    f = shared / folder / rel
+    if not f.is_file():
+        pytest.skip(f"{folder}/{rel} is absent from ../shared/data")
+    return f.read_bytes()
+
+
+def real_files(shared: Path, folder: str, pattern: str) -> list[Path]:
+    """Every file matching ``pattern`` below ``../shared/data/<folder>``, sorted."""
+    return sorted((shared / folder).rglob(pattern))
+
+
 @pytest.fixture(scope="session")
 def builtin_voices():
     """The installed voices without plugins; skips where the built-in singer is unavailable."""

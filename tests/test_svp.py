@@ -15,6 +15,7 @@ from utagoe.formats import limits
 from utagoe.formats.registry import ReadOptions
 from utagoe.formats.svp import BLICKS_PER_QUARTER, BLICKS_PER_TICK, read, sniff
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
+from conftest import real_file, real_files
 from fuzzing import cut_positions as _cut_positions
 from fuzzing import read_or_score_error as _read_or_score_error
 
@@ -446,14 +447,11 @@ def test_byte_mutated_projects_read_or_raise_score_format_error(which, ops):
 
 
 def _real(shared: Path, rel: str) -> bytes:
-    f = shared / "svp" / rel
-    if not f.is_file():
-        pytest.skip(f"{rel} is absent from ../shared/data")
-    return f.read_bytes()
+    return real_file(shared, "svp", rel)
 
 
 def _real_files(shared: Path) -> list[Path]:
-    return sorted((shared / "svp").rglob("*.svp"))
+    return real_files(shared, "svp", "*.svp")
 
 
 SCALE = [(0, 60, "ど"), (480, 62, "れ"), (960, 64, "み"), (1440, 65, "ふぁ"), (1920, 67, "そ"),

@@ -13,6 +13,7 @@ from utagoe.formats import limits
 from utagoe.formats.registry import ReadOptions
 from utagoe.formats.vsqx import read, sniff, step_curve_points
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
+from conftest import real_file, real_files
 from fuzzing import cut_positions as _cut_positions
 from fuzzing import read_or_score_error as _read_or_score_error
 
@@ -461,14 +462,11 @@ def test_mutated_inline_files_read_or_raise_score_format_error(which, ops):
 
 
 def _real(shared: Path, rel: str) -> bytes:
-    f = shared / "vsqx" / rel
-    if not f.is_file():
-        pytest.skip(f"{rel} is absent from ../shared/data")
-    return f.read_bytes()
+    return real_file(shared, "vsqx", rel)
 
 
 def _real_files(shared: Path) -> list[Path]:
-    return sorted((shared / "vsqx").rglob("*.vsqx"))
+    return real_files(shared, "vsqx", "*.vsqx")
 
 
 @pytest.mark.shared
