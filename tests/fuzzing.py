@@ -42,3 +42,16 @@ def read_or_score_error(read, data: bytes, **options) -> None:
         return
     assert all(t.notes for t in project.tracks)
     check_sane_project(project)
+
+
+def check_truncations(read, files) -> int:
+    """Every cut of every file (see :func:`cut_positions`), strict and lenient, keeps
+    the robustness contract. Returns the number of reads."""
+    count = 0
+    for f in files:
+        data = f.read_bytes()
+        for cut in cut_positions(len(data)):
+            read_or_score_error(read, data[:cut], lenient=False)
+            read_or_score_error(read, data[:cut], lenient=True)
+            count += 2
+    return count
