@@ -536,3 +536,22 @@ def test_mutated_real_files_read_or_raise_score_format_error(shared_data):
         read_or_score_error(data, lenient=True)
 
     check()
+
+
+def test_many_time_signatures_are_read_in_linear_time():
+    # 20,000 signature changes once took 33 s (each bar was walked from the start)
+    sigs = "".join(f"<timeSig><m>{i}</m><nu>{3 + i % 2}</nu><de>4</de></timeSig>"
+                   for i in range(20_000))
+    doc = ('<?xml version="1.0" encoding="UTF-8"?><vsq4 xmlns="http://www.yamaha.co.jp/'
+           f'vocaloid/schema/vsq4/"><masterTrack><resolution>480</resolution><preMeasure>1'
+           f'</preMeasure>{sigs}<tempo><t>0</t><v>12000</v></tempo></masterTrack><vsTrack>'
+           '<tNo>0</tNo><name>T</name><vsPart><t>1920</t><playTime>1920</playTime><note><t>0'
+           '</t><dur>480</dur><n>60</n><v>64</v><y>a</y></note></vsPart></vsTrack></vsq4>')
+    t0 = time.perf_counter()
+    p = rd(doc.encode())
+    assert time.perf_counter() - t0 < 5.0
+    sigs_read = p.time_signatures
+    # bar 0 (3/4) is the pre-measure, so the song starts with bar 1 (4/4); bar 2 (3/4)
+    # starts one 4/4 bar later, bar 3 (4/4) one 3/4 bar after that
+    assert len(sigs_read) == 19_999
+    assert [(s.tick, s.numerator) for s in sigs_read[:3]] == [(0, 4), (1920, 3), (3360, 4)]

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from ..errors import ScoreFormatError
 from ..model.score import CONTINUATION, Note, Tempo, Track, TrackCurve
 from ..model.timeaxis import TimeAxis
+from ..model.units import TICKS_PER_QUARTER
 from . import limits
 
 #: warnings kept per file; the rest are counted in one last line
@@ -217,6 +218,20 @@ def select_tracks(drafts: list[TrackDraft], part, ctx: ReadContext) -> list[Trac
         raise ctx.error("no track has lyrics; choose one to sing on '+' with part=N; "
                         f"the tracks are: {describe_tracks(with_notes, _DRAFTS)}")
     return choose_tracks(with_notes, part, ctx, _DRAFTS)
+
+
+def bar_start_ticks(bars: list[tuple[int, int, int]]) -> list[int]:
+    """Where each time signature starts, in ticks (480 per quarter), for signatures
+    given as (bar, numerator, denominator), sorted by bar, the first at bar 0.
+    Linear in the number of signatures."""
+    ticks: list[int] = []
+    tick = 0
+    for i, (bar, num, den) in enumerate(bars):
+        if i:
+            prev_bar, prev_num, prev_den = bars[i - 1]
+            tick += (bar - prev_bar) * (prev_num * TICKS_PER_QUARTER * 4 // prev_den)
+        ticks.append(tick)
+    return ticks
 
 
 def check_song_length(tracks: list[TrackDraft], tempos: tuple[Tempo, ...], ctx: ReadContext) -> None:

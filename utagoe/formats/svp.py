@@ -69,7 +69,7 @@ from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
 from .common import ReadContext as _Ctx
-from .common import (TrackDraft, check_size_and_content, check_song_length, lyric_from_file,
+from .common import (TrackDraft, bar_start_ticks, check_size_and_content, check_song_length, lyric_from_file,
                      select_tracks, tidy_notes)
 
 if TYPE_CHECKING:
@@ -397,11 +397,7 @@ def _read_meters(raw, r: _Reader) -> tuple[TimeSignature, ...]:
             r.ctx.warn("no time signature at the first bar; assuming 4/4")
         bars.insert(0, (0, 4, 4))
     out: list[TimeSignature] = []
-    tick = 0
-    for i, (b, num, den) in enumerate(bars):
-        if i:
-            pb, pn, pd = bars[i - 1]
-            tick += (b - pb) * (pn * TICKS_PER_QUARTER * 4 // pd)
+    for (b, num, den), tick in zip(bars, bar_start_ticks(bars)):
         if tick > limits.MAX_TICKS:
             break
         if not out or (out[-1].numerator, out[-1].denominator) != (num, den):

@@ -45,7 +45,7 @@ from ..model.score import (CONTINUATION, PITCH_SHAPES, KeySignature, Note, Pitch
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import ReadContext, TrackChoice, choose_tracks
+from .common import ReadContext, TrackChoice, bar_start_ticks, choose_tracks
 from .registry import MAX_SCORE_BYTES, ReadOptions
 
 #: nesting depth of YAML collections we accept (OpenUtau files use 6)
@@ -622,11 +622,7 @@ def _read_time_signatures(m: _Map, ctx: _Ctx) -> tuple[TimeSignature, ...]:
                  found[0][3])
         bars.insert(0, (0, 4, 4))
     out: list[TimeSignature] = []
-    tick = 0
-    for i, (bar, num, den) in enumerate(bars):
-        if i:
-            pbar, pnum, pden = bars[i - 1]
-            tick += (bar - pbar) * (pnum * TICKS_PER_QUARTER * 4 // pden)
+    for (bar, num, den), tick in zip(bars, bar_start_ticks(bars)):
         if tick > limits.MAX_TICKS:
             raise ctx.error(f"time signature at bar {bar} lies beyond the longest song "
                             f"({limits.MAX_TICKS} ticks)", found[-1][3])

@@ -61,7 +61,7 @@ from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibra
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
 from .common import ReadContext as _Ctx
-from .common import (TrackDraft, check_size_and_content, check_song_length, lyric_from_file,
+from .common import (TrackDraft, bar_start_ticks, check_size_and_content, check_song_length, lyric_from_file,
                      select_tracks, step_curve_points, tidy_notes)
 from .xmltree import Elem as _Elem
 from .xmltree import parse_xml
@@ -418,8 +418,8 @@ def _bar_to_ticks(bar: int, signatures: list[tuple[int, int, int]]) -> int:
 def _song_signatures(signatures: list[tuple[int, int, int]],
                      pre_ticks: int) -> tuple[TimeSignature, ...]:
     out: list[TimeSignature] = []
-    for b, num, den in signatures:
-        tick = max(0, _bar_to_ticks(b, signatures) - pre_ticks)
+    for (b, num, den), start in zip(signatures, bar_start_ticks(signatures)):
+        tick = max(0, start - pre_ticks)
         if tick > limits.MAX_TICKS:
             break
         if out and out[-1].tick == tick:
