@@ -199,15 +199,19 @@ def note_points_curve(note: SungNote, times_s: np.ndarray) -> tuple[np.ndarray, 
     return mask, value
 
 
-def apply_note_points(pitch: np.ndarray, notes: list[SungNote], times_s: np.ndarray) -> np.ndarray:
+def apply_note_points(pitch: np.ndarray, notes: list[SungNote],
+                      times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Notes with their own pitch points overwrite the curve over their points' span
-    (later notes over earlier ones, as in OpenUtau)."""
+    (later notes over earlier ones, as in OpenUtau). Returns the curve and the mask
+    of frames that are drawn: the points' spans and the notes that have points."""
     out = pitch.copy()
+    drawn = np.zeros(times_s.shape, dtype=bool)
     for n in notes:
         if n.points:
             mask, value = note_points_curve(n, times_s)
             out[mask] = value[mask]
-    return out
+            drawn |= mask | ((times_s >= n.start_s) & (times_s < n.end_s))
+    return out, drawn
 
 
 def note_vibrato_cents(note: SungNote, times_s: np.ndarray) -> np.ndarray:
@@ -258,14 +262,11 @@ def pitch_curve(notes: list[SungNote], times_s: np.ndarray, *, settings: PitchSe
     p = apply_transitions(base, notes, times_s, settings=settings)
     p = apply_scoops(p, notes, times_s, settings=settings)
     p = apply_vibrato(p, notes, times_s, settings=settings)
-    p = apply_note_points(p, notes, times_s)
+    p, drawn = apply_note_points(p, notes, times_s)
     for n in notes:
         if n.vibrato is not None:
             p = p + note_vibrato_cents(n, times_s) / 100.0
     drift = drift_cents(times_s, amount_cents=settings.drift_cents,
                         period_s=settings.drift_period_s, seed=settings.seed) / 100.0
-    for n in notes:  # a hand-drawn pitch curve is sung as drawn
-        if n.points:
-            mask, _ = note_points_curve(n, times_s)
-            drift[mask | ((times_s >= n.start_s) & (times_s < n.end_s))] = 0.0
+    drift[drawn] = 0.0  # a hand-drawn pitch curve is sung as drawn
     return p + drift

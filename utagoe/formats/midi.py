@@ -1017,40 +1017,35 @@ def _to480(tick: int, ppq: int) -> int:
     return (tick * 2 * TICKS_PER_QUARTER + ppq) // (2 * ppq)
 
 
-def _tempo_map(st: _State) -> tuple[Tempo, ...]:
-    out: list[Tempo] = []
-    for tick, _seq, bpm in sorted(st.tempos):
-        t = _to480(tick, st.ppq)
-        if out and out[-1].tick == t:
-            out[-1] = Tempo(t, bpm)      # the last tempo at a tick wins
+def _by_tick(events, ppq: int, make) -> list:
+    """``make(tick, *values)`` for each ``(tick, seq, *values)`` in file order, at 480
+    ticks per quarter; of events on the same tick the last in the file wins."""
+    out: list = []
+    for tick, _seq, *values in sorted(events):
+        item = make(_to480(tick, ppq), *values)
+        if out and out[-1].tick == item.tick:
+            out[-1] = item
         else:
-            out.append(Tempo(t, bpm))
+            out.append(item)
+    return out
+
+
+def _tempo_map(st: _State) -> tuple[Tempo, ...]:
+    out = _by_tick(st.tempos, st.ppq, Tempo)
     if not out or out[0].tick != 0:
         out.insert(0, Tempo(0, DEFAULT_BPM))
     return tuple(out)
 
 
 def _time_map(st: _State) -> tuple[TimeSignature, ...]:
-    out: list[TimeSignature] = []
-    for tick, _seq, num, den in sorted(st.times):
-        t = _to480(tick, st.ppq)
-        if out and out[-1].tick == t:
-            out[-1] = TimeSignature(t, num, den)
-        else:
-            out.append(TimeSignature(t, num, den))
+    out = _by_tick(st.times, st.ppq, TimeSignature)
     if not out or out[0].tick != 0:
         out.insert(0, TimeSignature(0, 4, 4))
     return tuple(out)
 
 
 def _key_map(st: _State) -> tuple[KeySignature, ...]:
-    out: list[KeySignature] = []
-    for tick, _seq, fifths, mode in sorted(st.keys):
-        t = _to480(tick, st.ppq)
-        if out and out[-1].tick == t:
-            out[-1] = KeySignature(t, fifths, mode)
-        else:
-            out.append(KeySignature(t, fifths, mode))
+    out = _by_tick(st.keys, st.ppq, KeySignature)
     if not out:
         return (KeySignature(0),)
     if out[0].tick != 0:

@@ -28,7 +28,7 @@ from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 
 from .xmltree import Elem as _Elem
-from .xmltree import ParseContext as _Ctx
+from .common import ReadContext as _Ctx
 from .xmltree import parse_xml
 
 if TYPE_CHECKING:

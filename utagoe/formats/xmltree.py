@@ -19,10 +19,6 @@ from .common import ReadContext
 # Reporting
 
 
-#: the reading context (file, container member, strictness, warnings)
-ParseContext = ReadContext
-
-
 # --------------------------------------------------------------------------------------
 # A small safe XML tree with line numbers
 
@@ -62,7 +58,7 @@ _EMPTY_ATTRS = MappingProxyType({})
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 
 
-def parse_xml(data: bytes, ctx: ParseContext, *, keep: frozenset | None = None,
+def parse_xml(data: bytes, ctx: ReadContext, *, keep: frozenset | None = None,
               text_tags: frozenset = frozenset(), count_tag: str | None = None,
               max_count: int = 0, max_elements: int = 3_000_000,
               lenient_root: str | None = None) -> Elem:
@@ -91,7 +87,7 @@ class _UnknownEncoding(Exception):
         self.encoding = encoding
 
 
-def _parse_xml_once(data: bytes, ctx: ParseContext, opts: tuple, encoding: str | None) -> Elem:
+def _parse_xml_once(data: bytes, ctx: ReadContext, opts: tuple, encoding: str | None) -> Elem:
     keep, text_tags, count_tag, max_count, max_elements, lenient_root = opts
     parser = expat.ParserCreate(encoding)
     parser.buffer_text = True

@@ -117,7 +117,7 @@ class Note:
         return default
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class TrackCurve:
     """An expression curve over a whole track, on the musical clock.
 
@@ -139,14 +139,6 @@ class TrackCurve:
             raise ValueError("TrackCurve ticks must be ascending")
         if not all(math.isfinite(v) for v in self.values) or not math.isfinite(self.default):
             raise ValueError("TrackCurve values must be finite")
-
-    def __eq__(self, other) -> bool:
-        return (isinstance(other, TrackCurve) and self.name == other.name
-                and self.ticks == other.ticks and self.values == other.values
-                and self.default == other.default)
-
-    def __hash__(self) -> int:
-        return hash((self.name, self.ticks, self.values, self.default))
 
     def sample(self, ticks) -> np.ndarray:
         """The curve at ``ticks`` (array-like, float ticks allowed)."""
