@@ -101,13 +101,6 @@ def _cmd_info(args) -> int:
     return 0
 
 
-#: what each written format cannot hold, for the warnings of ``utagoe convert``
-_NOT_KEPT = {
-    "musicxml": ("pitch curves, vibratos, expression curves, track volume and pan",),
-    "midi": ("pitch curves, vibratos, expression curves, track volume and pan",),
-}
-
-
 def _cmd_convert(args) -> int:
     from .formats import default_registry
 
@@ -124,9 +117,9 @@ def _cmd_convert(args) -> int:
         print(f"warning: {w}", file=sys.stderr)
     has_drawn = any(n.pitch_points or n.vibrato for t in project.tracks for n in t.notes)
     has_curves = any(t.curves for t in project.tracks)
-    if writer.name in _NOT_KEPT and (has_drawn or has_curves):
-        print(f"warning: {writer.name} cannot hold {_NOT_KEPT[writer.name][0]}; they are "
-              "left out", file=sys.stderr)
+    if not writer.keeps_expression and (has_drawn or has_curves):
+        print(f"warning: {writer.name} cannot hold pitch curves, vibratos, expression "
+              "curves, track volume and pan; they are left out", file=sys.stderr)
     if not args.quiet:
         n = sum(len(t.notes) for t in project.tracks)
         print(f"{out}: {writer.name}, {len(project.tracks)} track(s), {n} notes", file=sys.stderr)

@@ -89,6 +89,8 @@ class ScoreWriter:
     #: ``write(project) -> bytes``: the whole file
     write: WriteFunction
     description: str = ""
+    #: does the format hold drawn pitch, vibratos, expression curves and mixer settings?
+    keeps_expression: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -311,7 +313,8 @@ def default_registry() -> FormatRegistry:
         description="Synthesizer V Studio project"))
     registry.register_writer(ScoreWriter(
         name="ustx", extensions=(".ustx",), write=ustx.write,
-        description="OpenUtau project, with pitch points, vibratos and curves"))
+        description="OpenUtau project, with pitch points, vibratos and curves",
+        keeps_expression=True))
     registry.register_writer(ScoreWriter(
         name="musicxml", extensions=(".musicxml", ".xml"), write=musicxml_write.write,
         description="MusicXML 4.0, partwise"))
