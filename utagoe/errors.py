@@ -63,6 +63,11 @@ class LyricsError(UtagoeError):
         super().__init__("\n".join(lines))
 
 
+class InvalidValueError(UtagoeError, ValueError):
+    """A value given to a constructor (a setting, a note, a tempo) is out of its range;
+    the message names the field: ``Tempo.bpm must be a finite number > 0, got 0``."""
+
+
 class VoiceError(UtagoeError):
     """A voice (singer) is missing, unreadable or cannot sing what was asked."""
 

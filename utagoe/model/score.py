@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InvalidValueError
+from ..validation import check_int, check_number, check_text
 from .units import TICKS_PER_QUARTER, midi_to_name
 
 #: Lyric of a note that continues the previous note's vowel (a melisma or slur).
@@ -37,9 +39,10 @@ class PitchPoint:
 
     def __post_init__(self) -> None:
         if self.shape not in PITCH_SHAPES:
-            raise ValueError(f"unknown pitch shape {self.shape!r}; known: {PITCH_SHAPES}")
-        if not (math.isfinite(self.offset_ms) and math.isfinite(self.cents)):
-            raise ValueError("pitch point values must be finite")
+            raise InvalidValueError(f"PitchPoint.shape: unknown pitch shape {self.shape!r}; "
+                                    f"known: {PITCH_SHAPES}")
+        check_number("PitchPoint", "offset_ms", self.offset_ms)
+        check_number("PitchPoint", "cents", self.cents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +66,10 @@ class Vibrato:
     drift_pct: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("length_pct", "period_ms", "depth_cents", "fade_in_pct",
-                     "fade_out_pct", "phase_pct", "drift_pct"):
-            if not math.isfinite(getattr(self, name)):
-                raise ValueError(f"vibrato {name} must be finite")
-        if self.period_ms <= 0:
-            raise ValueError(f"vibrato period_ms must be > 0, got {self.period_ms}")
+        for name in ("length_pct", "depth_cents", "fade_in_pct", "fade_out_pct", "phase_pct",
+                     "drift_pct"):
+            check_number("Vibrato", name, getattr(self, name))
+        check_number("Vibrato", "period_ms", self.period_ms, lo=0.0, lo_open=True)
 
     @property
     def is_off(self) -> bool:
@@ -101,6 +102,12 @@ class Note:
     flags: str = ""
     #: UTAU envelope ``p1,p2,p3,v1,v2,v3,v4[,p4[,p5,v5]]`` (ms and %), empty if unset
     envelope: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_int("Note", "start_ticks", self.start_ticks, lo=0)
+        check_int("Note", "duration_ticks", self.duration_ticks, lo=1)
+        check_int("Note", "pitch", self.pitch, lo=0, hi=127)
+        check_text("Note", "lyric", self.lyric)
 
     @property
     def end_ticks(self) -> int:
@@ -138,7 +145,7 @@ class TrackCurve:
         if any(b < a for a, b in zip(self.ticks, self.ticks[1:])):
             raise ValueError("TrackCurve ticks must be ascending")
         if not all(math.isfinite(v) for v in self.values) or not math.isfinite(self.default):
-            raise ValueError("TrackCurve values must be finite")
+            raise InvalidValueError(f"TrackCurve.values of {self.name!r} must be finite")
 
     def sample(self, ticks) -> np.ndarray:
         """The curve at ``ticks`` (array-like, float ticks allowed)."""
@@ -157,12 +164,21 @@ class Tempo:
     tick: int
     bpm: float
 
+    def __post_init__(self) -> None:
+        check_int("Tempo", "tick", self.tick, lo=0)
+        check_number("Tempo", "bpm", self.bpm, lo=0.0, lo_open=True)
+
 
 @dataclass(frozen=True, slots=True)
 class TimeSignature:
     tick: int
     numerator: int
     denominator: int
+
+    def __post_init__(self) -> None:
+        check_int("TimeSignature", "tick", self.tick, lo=0)
+        check_int("TimeSignature", "numerator", self.numerator, lo=1)
+        check_int("TimeSignature", "denominator", self.denominator, lo=1)
 
     @property
     def measure_ticks(self) -> int:
@@ -176,6 +192,11 @@ class KeySignature:
     tick: int
     fifths: int = 0
     mode: str = "major"
+
+    def __post_init__(self) -> None:
+        check_int("KeySignature", "tick", self.tick, lo=0)
+        check_int("KeySignature", "fifths", self.fifths)
+        check_text("KeySignature", "mode", self.mode)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +215,17 @@ class Track:
     pan: float = 0.0
     muted: bool = False
 
+    def __post_init__(self) -> None:
+        check_text("Track", "name", self.name)
+        if not isinstance(self.notes, tuple):
+            object.__setattr__(self, "notes", tuple(self.notes))
+        if not isinstance(self.curves, tuple):
+            object.__setattr__(self, "curves", tuple(self.curves))
+        if self.singer is not None:
+            check_text("Track", "singer", self.singer)
+        check_number("Track", "volume_db", self.volume_db)
+        check_number("Track", "pan", self.pan, lo=-1.0, hi=1.0)
+
     def curve(self, name: str) -> TrackCurve | None:
         for c in self.curves:
             if c.name == name:
@@ -211,6 +243,19 @@ class Project:
     source_path: str | None = None
     #: non-fatal problems met while reading (lenient parsing, ignored elements)
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    #: the score format the project was read from ("musicxml", "ust" ...); "" if built in code
+    source_format: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("tracks", "tempos", "time_signatures", "key_signatures", "warnings"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        for i, t in enumerate(self.tracks):
+            if not isinstance(t, Track):
+                raise InvalidValueError(f"Project.tracks[{i}] must be a Track, got {t!r:.60}")
+        check_text("Project", "title", self.title)
+        check_text("Project", "source_format", self.source_format)
 
     @property
     def end_ticks(self) -> int:
