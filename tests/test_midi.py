@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits, midi
 from utagoe.formats.registry import ReadOptions
 from utagoe.formats.common import MAX_WARNINGS
@@ -689,15 +689,24 @@ def test_writer_keeps_overlaps_and_the_reader_cuts_them():
 
 
 @pytest.mark.parametrize("project,match", [
-    (Project(tracks=(Track("V", (Note(0, 480, 128, "a"),)),)), "pitch"),
-    (Project(tracks=(Track("V", (Note(-5, 480, 60, "a"),)),)), "start"),
-    (Project(tracks=(), tempos=(Tempo(0, 0.0),)), "tempo"),
+    (Project(tracks=(), tempos=(Tempo(0, 0.5),)), "tempo"),
     (Project(tracks=(), tempos=(Tempo(0, 2.0),)), "slower than MIDI can store"),
     (Project(tracks=(), time_signatures=(TimeSignature(0, 4, 3),)), "power of two"),
+    (Project(tracks=(Track("V", (Note(limits.MAX_TICKS, 10, 60, "a"),)),)), "beyond"),
 ])
 def test_writer_refuses_what_midi_cannot_hold(project, match):
     with pytest.raises(ScoreFormatError, match=match):
         midi.write(project)
+
+
+@pytest.mark.parametrize("make,field", [
+    (lambda: Note(0, 480, 128, "a"), "Note.pitch"),
+    (lambda: Note(-5, 480, 60, "a"), "Note.start_ticks"),
+    (lambda: Tempo(0, 0.0), "Tempo.bpm"),
+])
+def test_notes_and_tempos_midi_cannot_hold_cannot_be_built(make, field):
+    with pytest.raises(InvalidValueError, match=field):
+        make()
 
 
 _syllable = st.sampled_from(["a", "ka", "さ", "ら", "明", "빛", CONTINUATION, "la la"])

@@ -9,7 +9,7 @@ from xml.dom import minidom
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits
 from utagoe.formats.musicxml import read_musicxml
 from utagoe.formats.musicxml_write import note_values, spell_pitch, write, write_musicxml
@@ -455,20 +455,8 @@ def test_music21_reads_the_output_the_same_way():
 
 
 @pytest.mark.parametrize("note,match", [
-    (N(0, 480, 200), "pitch"),
-    (N(0, 480, -1), "pitch"),
     (N(0, 480, 11), "below C0"),
-    (N(-5, 480), "start tick"),
-    (N(0, 0), "duration"),
-    (N(0, -480), "duration"),
     (N(limits.MAX_TICKS, 10), "start tick|beyond"),
-    (N(0.5, 480), "whole number"),
-    (N(True, 480), "whole number"),
-    (N(0, float("nan")), "whole number"),
-    (N(0, 480, 60.0), "whole number"),
-    (N(0, 480, None), "whole number"),
-    (N(0, 480, 60, lyric=5), "lyric"),
-    (N(0, 10**30), "duration"),
 ])
 def test_bad_notes_are_refused_naming_the_track_and_note(note, match):
     p = P([N(0, 10, 60, "x"), note]) if note.start_ticks != 0 else P([note])
@@ -477,21 +465,39 @@ def test_bad_notes_are_refused_naming_the_track_and_note(note, match):
     assert "cannot write MusicXML" in str(e.value) and "track 1 'Track 1', note" in str(e.value)
 
 
+@pytest.mark.parametrize("make,field", [
+    (lambda: N(0, 480, 200), "Note.pitch"),
+    (lambda: N(0, 480, -1), "Note.pitch"),
+    (lambda: N(-5, 480), "Note.start_ticks"),
+    (lambda: N(0, 0), "Note.duration_ticks"),
+    (lambda: N(0, -480), "Note.duration_ticks"),
+    (lambda: N(0.5, 480), "Note.start_ticks"),
+    (lambda: N(True, 480), "Note.start_ticks"),
+    (lambda: N(0, float("nan")), "Note.duration_ticks"),
+    (lambda: N(0, 480, 60.0), "Note.pitch"),
+    (lambda: N(0, 480, None), "Note.pitch"),
+    (lambda: N(0, 480, 60, lyric=5), "Note.lyric"),
+    (lambda: Tempo(0, 0.0), "Tempo.bpm"),
+    (lambda: Tempo(0, -120.0), "Tempo.bpm"),
+    (lambda: Tempo(0, float("nan")), "Tempo.bpm"),
+    (lambda: Tempo(0, float("inf")), "Tempo.bpm"),
+    (lambda: Tempo(0, "fast"), "Tempo.bpm"),
+    (lambda: Tempo(-1, 120.0), "Tempo.tick"),
+    (lambda: TimeSignature(0, 0, 4), "TimeSignature.numerator"),
+    (lambda: TimeSignature(0, 4, 0), "TimeSignature.denominator"),
+    (lambda: KeySignature(0, 0, None), "KeySignature.mode"),
+])
+def test_notes_tempos_and_signatures_musicxml_cannot_hold_cannot_be_built(make, field):
+    with pytest.raises(InvalidValueError, match=field):
+        make()
+
+
 @pytest.mark.parametrize("kw,match", [
-    (dict(tempos=[Tempo(0, 0.0)]), "bpm"),
-    (dict(tempos=[Tempo(0, -120.0)]), "bpm"),
+    (dict(tempos=[Tempo(0, 0.5)]), "bpm"),
     (dict(tempos=[Tempo(0, 1e9)]), "bpm"),
-    (dict(tempos=[Tempo(0, 10**400)]), "bpm"),
-    (dict(tempos=[Tempo(0, float("nan"))]), "bpm"),
-    (dict(tempos=[Tempo(0, float("inf"))]), "bpm"),
-    (dict(tempos=[Tempo(0, "fast")]), "number"),
-    (dict(tempos=[Tempo(-1, 120.0)]), "tick"),
-    (dict(sigs=[TimeSignature(0, 0, 4)]), "numerator"),
-    (dict(sigs=[TimeSignature(0, 4, 0)]), "denominator"),
     (dict(sigs=[TimeSignature(0, 1, 1024)]), "whole number of ticks"),
     (dict(sigs=[TimeSignature(0, 4, 4), TimeSignature(limits.MAX_TICKS + 1, 3, 4)]), "tick"),
     (dict(keys=[KeySignature(0, 9)]), "fifths"),
-    (dict(keys=[KeySignature(0, 0, None), KeySignature(10, 1, 3)]), "mode"),
 ])
 def test_bad_tempos_and_signatures_are_refused(kw, match):
     with pytest.raises(ScoreFormatError, match=match):
@@ -501,8 +507,6 @@ def test_bad_tempos_and_signatures_are_refused(kw, match):
 def test_a_project_without_tracks_or_with_odd_types_is_refused():
     with pytest.raises(ScoreFormatError, match="no tracks"):
         write(Project(tracks=()))
-    with pytest.raises(ScoreFormatError, match="tuple"):
-        write(Project(tracks=(Track("x", notes=None),)))  # type: ignore[arg-type]
     with pytest.raises(ScoreFormatError, match="Project"):
         write("not a project")  # type: ignore[arg-type]
 
@@ -638,10 +642,13 @@ _ANY = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
        st.lists(st.tuples(_ANY, _ANY, _ANY), max_size=3),
        st.lists(st.tuples(_ANY, _ANY, _ANY), max_size=2))
 def test_any_field_values_give_a_document_or_score_format_error(notes, tempos, sigs, keys):
-    p = Project(tracks=(Track("t", tuple(Note(*n) for n in notes)),),
-                tempos=tuple(Tempo(*t) for t in tempos),
-                time_signatures=tuple(TimeSignature(*s) for s in sigs),
-                key_signatures=tuple(KeySignature(*k) for k in keys))
+    try:   # the model refuses most bad values itself; the writer meets the rest
+        p = Project(tracks=(Track("t", tuple(Note(*n) for n in notes)),),
+                    tempos=tuple(Tempo(*t) for t in tempos),
+                    time_signatures=tuple(TimeSignature(*s) for s in sigs),
+                    key_signatures=tuple(KeySignature(*k) for k in keys))
+    except InvalidValueError:
+        return
     try:
         data = write(p)
     except ScoreFormatError:

@@ -558,10 +558,10 @@ def _read_track(tel: _Elem, index: int, tags: _Tags, clock: _Clock,
                                    tags, clock, default_lyric, ctx)
             if end is not None:
                 part_end = max(part_end, end)
-            if note is None:
-                continue
-            if note.start_ticks < 0:
+            if note is _EARLY:
                 before_zero += 1
+                continue
+            if note is None:
                 continue
             draft.notes.append(note)
         play = pel.find("playTime")
@@ -605,6 +605,10 @@ def _part_singer(pel: _Elem, tags: _Tags, voices: dict[tuple[int, int], str],
     return voices.get(key, "")
 
 
+#: what _read_note gives for a note that starts in the pre-measures
+_EARLY = object()
+
+
 def _read_note(nel: _Elem, k: int, track: str, part_pos: int, tags: _Tags, clock: _Clock,
                default_lyric: str | None, ctx: _Ctx) -> tuple[Note | None, int | None]:
     """One note (None: dropped, lenient) and its end in file ticks (None: unknown)."""
@@ -629,6 +633,8 @@ def _read_note(nel: _Elem, k: int, track: str, part_pos: int, tags: _Tags, clock
     except ScoreFormatError as e:
         ctx.problem(f"{source}: {e.message}; note dropped", nel.line)
         return None, None
+    if start < 0:
+        return _EARLY, part_pos + pos + dur
     lyric = lyric_from_file(nel.findtext(tags.lyric) or "", default_lyric)
     phonemes = tuple((nel.findtext(tags.phonemes) or "").split())
     vibrato = _note_vibrato(nel.find(tags.style), tags, source, ctx)
