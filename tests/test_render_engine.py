@@ -5,17 +5,20 @@ import numpy as np
 import pytest
 
 from utagoe.audio import Audio
+from utagoe.cancel import CancelToken
 from utagoe.errors import RenderCancelled
 from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.units import midi_to_hz
 from utagoe.rendering.engine import RenderCache, render_project
-from utagoe.settings import RenderSettings
-from utagoe.voices.base import CancelToken, SingerInfo, VoiceRegistry
+from utagoe.settings import MixSettings, RenderSettings
+from utagoe.voices.base import PhraseVoice, SingerInfo
+from utagoe.voices.registry import VoiceRegistry
 
 RATE = 16000
+AT_RATE = RenderSettings(mix=MixSettings(sample_rate_hz=RATE))
 
 
-class SineVoice:
+class SineVoice(PhraseVoice):
     """Sings the phrase's pitch curve as a sine: enough to test the plumbing."""
 
     info = SingerInfo("sine", "Sine", "ja", "none", "test voice")
@@ -36,7 +39,7 @@ class SineVoice:
 
 def registry(voice):
     reg = VoiceRegistry()
-    reg.register(voice.info, lambda: voice)
+    reg.register(voice.info, lambda settings: voice)
     return reg
 
 
@@ -49,10 +52,10 @@ def song():
 
 def test_phrases_are_placed_on_the_song_clock():
     v = SineVoice()
-    res = render_project(song(), voices=registry(v), settings=RenderSettings(sample_rate_hz=RATE))
+    res = render_project(song(), voices=registry(v), settings=AT_RATE)
     assert res.phrases_rendered == 2 and len(v.rendered) == 2
-    x = res.mix.samples[0]
-    assert res.mix.sample_rate == RATE
+    x = res.audio.samples[0]
+    assert res.audio.sample_rate == RATE
     # silence in the middle of the rest, sound in the middle of each note
     mid_rest = x[int(1.95 * RATE):int(2.05 * RATE)]
     assert np.max(np.abs(mid_rest)) == 0
@@ -66,7 +69,7 @@ def test_an_edit_re_renders_only_the_phrase_it_touched():
     v = SineVoice()
     reg = registry(v)
     cache = RenderCache()
-    settings = RenderSettings(sample_rate_hz=RATE)
+    settings = AT_RATE
     p = song()
     render_project(p, voices=reg, cache=cache, settings=settings)
     t = p.tracks[0]
@@ -75,7 +78,7 @@ def test_an_edit_re_renders_only_the_phrase_it_touched():
     assert res.phrases_rendered == 1 and res.phrases_cached == 1
     again = render_project(edited, voices=reg, cache=cache, settings=settings)
     assert again.phrases_rendered == 0
-    assert np.array_equal(again.mix.samples, res.mix.samples)
+    assert np.array_equal(again.audio.samples, res.audio.samples)
 
 
 def test_same_input_gives_the_same_phrase_keys():
@@ -100,14 +103,14 @@ def test_same_input_gives_the_same_phrase_keys():
 def test_progress_and_cancel():
     v = SineVoice()
     seen = []
-    render_project(song(), voices=registry(v), settings=RenderSettings(sample_rate_hz=RATE),
+    render_project(song(), voices=registry(v), settings=AT_RATE,
                    progress=lambda d, t: seen.append((d, t)))
     assert seen[0] == (0, 2) and seen[-1] == (2, 2)
     tok = CancelToken()
     tok.cancel()
     with pytest.raises(RenderCancelled):
         render_project(song(), voices=registry(SineVoice()), cancel=tok,
-                       settings=RenderSettings(sample_rate_hz=RATE))
+                       settings=AT_RATE)
 
 
 def test_unknown_singer_lists_the_known_ones():
@@ -165,10 +168,10 @@ def test_muted_tracks_are_not_sung_and_volume_and_pan_shape_the_mix():
     muted = replace(base, name="muted", muted=True)
     proj = replace(song(), tracks=(quiet, loud, muted))
     v = SineVoice()
-    res = render_project(proj, voices=registry(v), settings=RenderSettings(sample_rate_hz=RATE))
-    assert len(res.stems) == 2
+    res = render_project(proj, voices=registry(v), settings=AT_RATE)
+    assert len(res.tracks) == 2
     assert any("muted" in w for w in res.warnings)
-    left, right = res.mix.samples
+    left, right = res.audio.samples
     # hard left holds only the quiet track, hard right only the loud one: 20 dB apart
     ratio = np.max(np.abs(right)) / np.max(np.abs(left))
     assert 20 * np.log10(ratio) == pytest.approx(20.0, abs=0.1)
@@ -178,4 +181,4 @@ def test_a_song_whose_every_track_is_muted_is_refused():
     proj = replace(song(), tracks=(replace(song().tracks[0], muted=True),))
     with pytest.raises(Exception, match="muted"):
         render_project(proj, voices=registry(SineVoice()),
-                       settings=RenderSettings(sample_rate_hz=RATE))
+                       settings=AT_RATE)

@@ -2,14 +2,64 @@
 
     >>> import utagoe
     >>> project = utagoe.load("song.musicxml")
-    >>> audio = utagoe.render(project)
-    >>> audio.save("song.wav")
+    >>> result = utagoe.render(project)
+    >>> result.save("song.wav")
+
+Names are imported on first use, so ``import utagoe`` stays light.
 """
-from .api import load, render, save, singers
-from .audio import Audio
-from .errors import LyricsError, ScoreFormatError, UtagoeError, VoiceError
-from .model import Note, Project, Tempo, TimeSignature, Track
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Audio", "LyricsError", "Note", "Project", "ScoreFormatError", "Tempo",
-           "TimeSignature", "Track", "UtagoeError", "VoiceError", "load", "render", "save", "singers"]
+
+#: public name -> module that defines it
+_WHERE = {
+    "load": ".api", "save": ".api", "render": ".api", "singers": ".api", "voices": ".api",
+    "describe": ".api",
+    "Audio": ".audio",
+    "CancelToken": ".cancel",
+    "UtagoeError": ".errors", "ScoreFormatError": ".errors", "LyricsError": ".errors",
+    "VoiceError": ".errors", "InvalidValueError": ".errors", "RenderCancelled": ".errors",
+    "Note": ".model.score", "Project": ".model.score", "Tempo": ".model.score",
+    "TimeSignature": ".model.score", "Track": ".model.score",
+    "ReadOptions": ".formats.options",
+    "RenderSettings": ".settings", "PhraseSettings": ".settings", "VoiceSettings": ".settings",
+    "MixSettings": ".settings",
+    "TimingSettings": ".timing.align", "PitchSettings": ".expression.pitch",
+    "HTSTuning": ".voices.hts.tuning",
+    "RenderCache": ".rendering.cache", "RenderResult": ".rendering.engine",
+    "TrackAudio": ".rendering.engine",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'utagoe' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+if TYPE_CHECKING:
+    from .api import describe, load, render, save, singers, voices
+    from .audio import Audio
+    from .cancel import CancelToken
+    from .errors import (InvalidValueError, LyricsError, RenderCancelled, ScoreFormatError,
+                         UtagoeError, VoiceError)
+    from .expression.pitch import PitchSettings
+    from .formats.options import ReadOptions
+    from .model.score import Note, Project, Tempo, TimeSignature, Track
+    from .rendering.cache import RenderCache
+    from .rendering.engine import RenderResult, TrackAudio
+    from .settings import MixSettings, PhraseSettings, RenderSettings, VoiceSettings
+    from .timing.align import TimingSettings
+    from .voices.hts.tuning import HTSTuning

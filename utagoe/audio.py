@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+#: the audio files utagoe writes, by extension (soundfile's format names)
+AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -42,25 +44,29 @@ class Audio:
         return self.samples.mean(axis=0)
 
     def save(self, path: str | os.PathLike, *, subtype: str = "PCM_16") -> Path:
-        """Write WAV or FLAC (by extension), atomically: temporary file, then rename."""
+        """Write WAV or FLAC (by extension), atomically (see :func:`utagoe.fileio.write_atomic`).
+
+        ``subtype`` is soundfile's: ``PCM_16`` (default), ``PCM_24`` or ``FLOAT`` (WAV only).
+        """
+        import io
+
         import soundfile as sf
 
         from .errors import UtagoeError
+        from .fileio import check_output_path, write_atomic
 
         path = Path(path)
-        ext = path.suffix.lower()
-        formats = {".wav": "WAV", ".flac": "FLAC"}
-        if ext not in formats:
-            raise UtagoeError(f"{path}: cannot write {ext or 'files without extension'}; use .wav or .flac")
-        if path.parent and not path.parent.exists():
-            raise UtagoeError(f"{path}: folder {path.parent} does not exist")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=ext, dir=path.parent or ".")
-        os.close(fd)
+        container = AUDIO_FORMATS.get(path.suffix.lower())
+        if container is None:
+            raise UtagoeError(f"{path}: cannot write {path.suffix or 'files without extension'}; "
+                              f"use {' or '.join(AUDIO_FORMATS)}")
+        check_output_path(path)
+        # encoded in memory first: soundfile hides the OS error of a full disk, and
+        # a plain write of the bytes reports it
+        buf = io.BytesIO()
         try:
-            sf.write(tmp, self.samples.T, self.sample_rate, format=formats[ext], subtype=subtype)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+            sf.write(buf, self.samples.T, self.sample_rate, format=container, subtype=subtype)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise UtagoeError(f"{path}: cannot write {container} with subtype {subtype!r}: {exc}") \
+                from None
+        return write_atomic(path, buf.getbuffer())

@@ -1,19 +1,27 @@
-"""The command line: ``utagoe render song.musicxml -o song.wav``."""
+"""The command line: ``utagoe render song.musicxml -o song.wav``.
+
+Every command goes through the Python API (:mod:`utagoe.api`). Every problem
+ends in one line, ``utagoe: error: ...``, and exit status 2; SIGTERM, SIGHUP
+and Ctrl-C end a command cleanly (workers stopped, no partial file left).
+"""
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
+from .display import safe_message
 from .errors import UtagoeError
 
 
 class ProgressBar:
     """A one-line bar on stderr, drawn only for renders long enough to need one."""
 
-    def __init__(self, stream, *, min_total: int = 4, width: int = 30) -> None:
+    def __init__(self, stream: TextIO, *, min_total: int = 4, width: int = 30) -> None:
         self.stream = stream
         self.min_total = min_total
         self.width = width
@@ -36,90 +44,110 @@ class ProgressBar:
             self.stream.flush()
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind (so workers stop and temporary files go)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {safe_message(text)}", file=sys.stderr)
+
+
+def _read_options(args, *, keep_tracks_without_lyrics: bool = False):
+    from .formats.options import ReadOptions
+
+    return ReadOptions(part=args.part, verse=args.verse, voice=args.voice, lenient=args.lenient,
+                       encoding=args.encoding, default_lyric=args.default_lyric,
+                       keep_tracks_without_lyrics=keep_tracks_without_lyrics)
+
+
+def _check_output(args, out: Path) -> None:
+    """Before any work: the output must not be the input and must be writable."""
+    from .fileio import check_output_path, same_file
+
+    if same_file(args.input, out):
+        raise UtagoeError(f"{out}: the output would overwrite the input")
+    check_output_path(out)
+
+
 def _cmd_render(args) -> int:
-    from .rendering.engine import render_project
-    from .settings import RenderSettings
+    import utagoe
+
+    from .audio import AUDIO_FORMATS
+    from .settings import RenderSettings, VoiceSettings
 
     out = Path(args.output)
-    if out.suffix.lower() not in (".wav", ".flac"):
-        raise UtagoeError(f"{out}: the output must be a .wav or .flac file")
-    if Path(args.input).resolve() == out.resolve():
-        raise UtagoeError(f"{out}: the output would overwrite the input")
-    project = _load(args)
+    if out.suffix.lower() not in AUDIO_FORMATS:
+        raise UtagoeError(f"{out}: the output must be a {' or '.join(AUDIO_FORMATS)} file")
+    _check_output(args, out)
     if args.jobs < 1:
         raise UtagoeError(f"--jobs must be at least 1, got {args.jobs}")
-    settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs)
+    settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs,
+                              voice=VoiceSettings(vocoder=args.vocoder))
+    project = utagoe.load(args.input, _read_options(args), format=args.format)
+    show_bar = args.progress or (not args.quiet and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr, min_total=1 if args.progress else 8)
     t0 = time.monotonic()
     try:
-        result = render_project(project, singer=args.singer, settings=settings,
-                                progress=None if args.quiet else bar)
+        result = utagoe.render(project, args.singer, settings=settings,
+                               progress=bar if show_bar else None)
     finally:
         bar.close()
-    result.mix.save(out)
+    result.save(out)
     el = time.monotonic() - t0
     for w in result.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        _warn(w)
     if not args.quiet:
-        dur = result.mix.duration_s
-        print(f"{out}: {dur:.1f} s at {result.mix.sample_rate} Hz, rendered in {el:.1f} s "
+        dur = result.audio.duration_s
+        print(f"{out}: {dur:.1f} s at {result.audio.sample_rate} Hz, rendered in {el:.1f} s "
               f"({el / max(dur, 1e-9):.3f} of real time)", file=sys.stderr)
     return 0
 
 
 def _cmd_singers(args) -> int:
-    from .api import singers
+    import utagoe
 
-    for s in singers():
+    reg = utagoe.voices()
+    for s in reg.infos():
         print(f"{s.name}\t{s.display_name}\tlanguage: {s.language}\tlicence: {s.licence}")
         print(f"\tcredit: {s.credit}")
+    for w in reg.warnings:
+        _warn(w)
     return 0
 
 
-def _load(args):
-    from .api import load
-
-    return load(args.input, part=args.part, verse=args.verse, voice=args.voice,
-                lenient=args.lenient, encoding=args.encoding, default_lyric=args.default_lyric,
-                format=args.format)
-
-
 def _cmd_info(args) -> int:
-    from .formats import default_registry
-    from .formats.registry import SNIFF_BYTES
-    from .report import describe, format_report
+    import utagoe
 
-    registry = default_registry()
-    if args.format:
-        fmt = registry.by_name(args.format).name
-    else:
-        with open(args.input, "rb") as f:
-            head = f.read(SNIFF_BYTES)
-        fmt = registry.lookup(args.input, head).name
-    project = _load(args)
-    print(format_report(describe(project, format_name=fmt)))
+    from .report import format_report
+
+    project = utagoe.load(args.input, _read_options(args, keep_tracks_without_lyrics=True),
+                          format=args.format)
+    print(format_report(utagoe.describe(project)))
     return 0
 
 
 def _cmd_convert(args) -> int:
+    import utagoe
+
     from .formats import default_registry
 
-    registry = default_registry()
     out = Path(args.output)
-    writer = registry.writer_for(out, args.to)
-    if Path(args.input).resolve() == out.resolve():
-        raise UtagoeError(f"{out}: the output would overwrite the input")
-    if out.parent and not out.parent.exists():
-        raise UtagoeError(f"{out}: folder {out.parent} does not exist")
-    project = _load(args)
-    registry.write(project, out, format_name=writer.name)
+    writer = default_registry().writer_for(out, args.to)
+    _check_output(args, out)
+    project = utagoe.load(args.input, _read_options(args, keep_tracks_without_lyrics=True),
+                          format=args.format)
+    utagoe.save(project, out, format=writer.name)
     for w in project.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        _warn(w)
     has_drawn = any(n.pitch_points or n.vibrato for t in project.tracks for n in t.notes)
     has_curves = any(t.curves for t in project.tracks)
     if not writer.keeps_expression and (has_drawn or has_curves):
-        print(f"warning: {writer.name} cannot hold pitch curves, vibratos, expression "
-              "curves, track volume and pan; they are left out", file=sys.stderr)
+        _warn(f"{writer.name} cannot hold pitch curves, vibratos, expression curves, track "
+              "volume and pan; they are left out")
     if not args.quiet:
         n = sum(len(t.notes) for t in project.tracks)
         print(f"{out}: {writer.name}, {len(project.tracks)} track(s), {n} notes", file=sys.stderr)
@@ -127,14 +155,25 @@ def _cmd_convert(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser; its help lists what the registries hold (formats, writers,
+    singers, vocoders), never a hand-written copy."""
+    from .dsp.vocoders import VOCODERS
+    from .formats import default_registry
+    from .voices.registry import default_voices
+
+    formats = default_registry()
+    in_exts = " ".join(e for r in formats.readers for e in r.extensions)
+    out_exts = " ".join(e for w in formats.writers for e in w.extensions)
+    singer_names = ", ".join(default_voices().names())
+
     p = argparse.ArgumentParser(prog="utagoe", description="utagoe (歌声): a singing voice synthesizer")
     sub = p.add_subparsers(dest="command", required=True)
 
     def score_opts(sp):
-        sp.add_argument("input", help="score file: .musicxml .xml .mxl .mid .ust .ustx .vsqx .svp")
+        sp.add_argument("input", help=f"score file: {in_exts}")
         sp.add_argument("--part", type=_part, default=None,
-                        help="part or track: number (1 = first, as 'utagoe info' lists them) or "
-                             "id/name (default: every track with lyrics)")
+                        help="part or track: number (1 = the first that has notes, as 'utagoe "
+                             "info' lists them) or id/name (default: every track with lyrics)")
         sp.add_argument("--verse", type=int, default=None, help="verse (lyric line) to sing, 1 = first")
         sp.add_argument("--voice", type=int, default=None, help="voice within the part, 1 = first")
         sp.add_argument("--lenient", action="store_true",
@@ -143,17 +182,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="text encoding of lyrics in MIDI or UST files, e.g. shift_jis, utf-8, gbk "
                              "(default: detected)")
         sp.add_argument("--default-lyric", default=None, metavar="SYLLABLE",
-                        help="sing MIDI tracks that have no lyrics on this syllable, e.g. ら")
+                        help="sing tracks that have no lyrics on this syllable, e.g. ら")
         sp.add_argument("--format", default=None,
-                        help="input format (musicxml, midi, ust, ustx, vsqx, svp) instead of detecting it")
+                        help=f"input format instead of detecting it: {', '.join(formats.names())}")
 
     r = sub.add_parser("render", help="sing a score to a WAV or FLAC file")
     score_opts(r)
     r.add_argument("-o", "--output", required=True, help="output .wav or .flac")
-    r.add_argument("--singer", default=None, help="singer name (see 'utagoe singers')")
+    r.add_argument("--singer", default=None, help=f"singer: {singer_names} (see 'utagoe singers')")
+    r.add_argument("--vocoder", default="utagoe", choices=VOCODERS,
+                   help="vocoder that turns the singer's frames into sound (default: utagoe)")
     r.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                   help="processes that sing phrases at once (default: one per core)")
-    r.add_argument("--progress", action="store_true", help="always show the progress bar")
+                   help="processes that sing phrases at once (default and most: one per core; "
+                        "the output is the same whatever the number)")
+    r.add_argument("--progress", action="store_true",
+                   help="always show the progress bar (by default only on a terminal)")
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     r.set_defaults(func=_cmd_render)
 
@@ -164,11 +207,12 @@ def build_parser() -> argparse.ArgumentParser:
     score_opts(i)
     i.set_defaults(func=_cmd_info)
 
-    c = sub.add_parser("convert", help="convert a score: to .ustx, .musicxml or .mid")
+    c = sub.add_parser("convert", help=f"convert a score: to {out_exts}")
     score_opts(c)
-    c.add_argument("output", help="output file: .ustx, .musicxml (.xml) or .mid")
-    c.add_argument("--to", default=None, help="output format (ustx, musicxml, midi) instead of "
-                                              "the output's extension")
+    c.add_argument("output", help=f"output file: {out_exts}")
+    c.add_argument("--to", default=None,
+                   help=f"output format instead of the output's extension: "
+                        f"{', '.join(w.name for w in formats.writers)}")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     c.set_defaults(func=_cmd_convert)
     return p
@@ -178,24 +222,46 @@ def _part(text: str):
     return int(text) if text.isdigit() else text
 
 
+def _on_signal(signum, frame) -> None:
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handled = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {}
+    for sig in handled:
+        try:
+            previous[sig] = signal.signal(sig, _on_signal)
+        except ValueError:  # not the main thread: leave signals alone
+            pass
     try:
         return args.func(args)
     except UtagoeError as exc:
-        print(f"utagoe: error: {exc}", file=sys.stderr)
+        print(f"utagoe: error: {safe_message(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `utagoe info song.ust | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:
-        why = {FileNotFoundError: "no such file", IsADirectoryError: "is a folder, not a file",
-               PermissionError: "permission denied"}.get(type(exc), exc.strerror or str(exc))
-        print(f"utagoe: error: {exc.filename or exc}: {why}", file=sys.stderr)
+        from .fileio import describe_os_error
+
+        where = exc.filename or "utagoe"
+        print(f"utagoe: error: {safe_message(str(where))}: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("utagoe: error: out of memory (the score is too large to render here)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("utagoe: interrupted", file=sys.stderr)
         return 130
+    except Terminated as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"utagoe: stopped by {name}", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 if __name__ == "__main__":

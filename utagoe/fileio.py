@@ -174,7 +174,8 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | Callable[[BinaryIO], None]) -> Path:
+def write_atomic(path: str | os.PathLike,
+                 data: bytes | bytearray | memoryview | Callable[[BinaryIO], None]) -> Path:
     """Write ``data`` (bytes, or a function that writes into a binary file) to ``path``
     atomically: into a temporary file in the same folder, then renamed over ``path``.
 

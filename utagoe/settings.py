@@ -1,30 +1,96 @@
-"""RenderSettings: every knob of a render, passed explicitly (no globals)."""
+"""RenderSettings: every knob of a render, by stage, passed explicitly (no globals).
+
+Every settings class checks its fields when it is made and raises
+:class:`~utagoe.errors.InvalidValueError` naming the field, so a NaN or a zero
+fails where it is given rather than deep inside numpy later.
+"""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
+from .dsp.vocoders import VOCODERS
 from .expression.pitch import PitchSettings
 from .timing.align import TimingSettings
+from .errors import InvalidValueError
+from .validation import check_bool, check_choice, check_fields, check_instance, check_text
+from .voices.hts.tuning import HTSTuning
+
+#: no render uses more worker processes than this, whatever is asked
+MAX_WORKERS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseSettings:
+    """How a track is cut into phrases."""
+
+    #: longest stretch of a rest kept inside a phrase on each side
+    rest_margin_s: float = 0.3
+    #: audio before the first note that may hold its consonant
+    lead_in_s: float = 0.3
+
+    def __post_init__(self) -> None:
+        check_fields(self, "PhraseSettings", {"rest_margin_s": (0.0, 10.0),
+                                              "lead_in_s": (0.0, 10.0)})
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSettings:
+    """Settings handed to every voice's factory. A voice uses what applies to it."""
+
+    #: the vocoder that turns frames into samples (see :mod:`utagoe.dsp.vocoders`)
+    vocoder: str = "utagoe"
+    #: the built-in HTS singer's tuning
+    hts: HTSTuning = field(default_factory=HTSTuning)
+
+    def __post_init__(self) -> None:
+        check_choice("VoiceSettings", "vocoder", self.vocoder, VOCODERS)
+        check_instance("VoiceSettings", "hts", self.hts, HTSTuning)
+
+
+@dataclass(frozen=True, slots=True)
+class MixSettings:
+    """The mix: its sample rate and peak level."""
+
+    sample_rate_hz: int = 48000
+    #: the mix is scaled so its peak is exactly this (dBFS)
+    peak_dbfs: float = -1.0
+
+    def __post_init__(self) -> None:
+        check_fields(self, "MixSettings", {"sample_rate_hz": (8000, 384000),
+                                           "peak_dbfs": (-120.0, 0.0)})
 
 
 @dataclass(frozen=True, slots=True)
 class RenderSettings:
     timing: TimingSettings = field(default_factory=TimingSettings)
     pitch: PitchSettings = field(default_factory=PitchSettings)
+    phrase: PhraseSettings = field(default_factory=PhraseSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
+    mix: MixSettings = field(default_factory=MixSettings)
     #: sing unknown lyrics as the nearest vowel (with warnings) instead of failing
     lenient_lyrics: bool = False
-    #: lyrics language of the phonemizer
+    #: lyrics language of the phonemizer; must be the language the singer sings
     language: str = "ja"
-    #: output sample rate of the mix
-    sample_rate_hz: int = 48000
-    #: the mix is scaled down so its peak is at most this
-    peak_dbfs: float = -1.0
-    #: worker processes that vocode phrases (1 = all in this process); the
-    #: result is the same whatever the number
+    #: worker processes that sing phrases (1 = all in this process); the result is
+    #: the same whatever the number; at most one per core is used
     workers: int = 1
-    #: longest stretch of a rest kept inside a phrase on each side
-    phrase_rest_margin_s: float = 0.3
-    #: audio before the first note that may hold its consonant
-    lead_in_s: float = 0.3
     #: longest song rendered (memory grows with length); longer ones are refused
     max_duration_s: float = 1800.0
+
+    def __post_init__(self) -> None:
+        for name, kind in (("timing", TimingSettings), ("pitch", PitchSettings),
+                           ("phrase", PhraseSettings), ("voice", VoiceSettings),
+                           ("mix", MixSettings)):
+            check_instance("RenderSettings", name, getattr(self, name), kind)
+        check_bool("RenderSettings", "lenient_lyrics", self.lenient_lyrics)
+        if not check_text("RenderSettings", "language", self.language).strip():
+            raise InvalidValueError("RenderSettings.language must be a language code, got ''")
+        check_fields(self, "RenderSettings", {"workers": (1, 1_000_000),
+                                              "max_duration_s": (0.0, 7 * 86400.0, True)})
+
+
+def effective_workers(asked: int) -> int:
+    """Workers a render really uses: what was asked, at most one per core and
+    :data:`MAX_WORKERS`."""
+    return max(1, min(int(asked), os.cpu_count() or 1, MAX_WORKERS))

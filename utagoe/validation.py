@@ -63,3 +63,28 @@ def check_text(owner: str, field: str, value: object) -> str:
     if not isinstance(value, str):
         raise _fail(owner, field, "text (str)", value)
     return value
+
+
+def check_fields(obj: object, owner: str, bounds: dict[str, tuple]) -> None:
+    """Check each named field of ``obj``: ``bounds[name]`` is ``(lo, hi)`` or
+    ``(lo, hi, lo_open, hi_open)``; ints are checked as ints, the rest as numbers."""
+    for name, b in bounds.items():
+        lo, hi = b[0], b[1]
+        lo_open = b[2] if len(b) > 2 else False
+        hi_open = b[3] if len(b) > 3 else False
+        value = getattr(obj, name)
+        if isinstance(lo, int) and isinstance(hi, int) and not isinstance(value, float):
+            check_int(owner, name, value, lo=lo, hi=hi)
+        else:
+            check_number(owner, name, value, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
+
+
+def check_bool(owner: str, field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(owner, field, "True or False", value)
+    return value
+
+
+def check_instance(owner: str, field: str, value: object, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise InvalidValueError(f"{owner}.{field} must be a {kind.__name__}, got {value!r:.60}")

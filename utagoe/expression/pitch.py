@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validation import check_fields
+
 from ..model.score import Vibrato
 
 
@@ -62,6 +64,19 @@ class PitchSettings:
     drift_cents: float = 4.0
     drift_period_s: float = 0.35
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_fields(self, "PitchSettings", {
+            "portamento_s": (0.0, 10.0), "portamento_max_share": (0.0, 1.0),
+            "legato_gap_s": (0.0, 10.0), "overshoot_ratio": (0.0, 10.0),
+            "overshoot_max_cents": (0.0, 1200.0), "overshoot_s": (0.0, 10.0),
+            "preparation_ratio": (0.0, 10.0), "preparation_max_cents": (0.0, 1200.0),
+            "preparation_s": (0.0, 10.0), "scoop_cents": (0.0, 1200.0), "scoop_s": (0.0, 10.0),
+            "vibrato_min_note_s": (0.0, 3600.0), "vibrato_delay_s": (0.0, 3600.0),
+            "vibrato_rate_hz": (0.0, 50.0, True), "vibrato_depth_cents": (0.0, 1200.0),
+            "vibrato_fade_in_s": (0.0, 3600.0), "vibrato_fade_out_s": (0.0, 3600.0),
+            "drift_cents": (0.0, 1200.0), "drift_period_s": (0.0, 3600.0, True),
+            "seed": (0, 2**63 - 1)})
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:

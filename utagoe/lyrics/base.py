@@ -7,7 +7,7 @@ ch f ...``, and ``pau`` for rests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Mapping, Protocol, Sequence
 
 from ..model.score import Note
 
@@ -15,6 +15,44 @@ VOWELS = frozenset({"a", "i", "u", "e", "o"})
 #: phonemes that are sung on their own as a syllable nucleus
 NUCLEI = VOWELS | {"N", "cl"}
 REST = "pau"
+
+
+@dataclass(frozen=True, slots=True)
+class PhonemeSet:
+    """What the stages after the phonemizer need to know of its phonemes.
+
+    Timing, the full-context labels, the singers and ``utagoe info`` take this
+    from the phonemizer instead of keeping their own lists.
+    """
+
+    #: a name for the set, e.g. "sinsy-ja" (part of cache keys)
+    name: str
+    #: the plain vowels (a held note's vowel is one of these, or a sung nucleus)
+    vowels: frozenset[str]
+    #: everything that can end a syllable (vowels, and e.g. N and cl)
+    nuclei: frozenset[str]
+    #: nuclei that are silence (a glottal stop / geminate closure: っ's ``cl``)
+    silent_nuclei: frozenset[str]
+    #: consonants sung with the voice on
+    voiced_consonants: frozenset[str]
+    #: typical onset length of each consonant, in seconds
+    consonant_length_s: Mapping[str, float]
+    default_consonant_length_s: float
+    #: the rest (pause) symbol
+    rest: str = REST
+
+    @property
+    def sung_nuclei(self) -> frozenset[str]:
+        """Nuclei that sound (every nucleus but the silent ones)."""
+        return self.nuclei - self.silent_nuclei
+
+    def is_voiced(self, symbol: str) -> bool:
+        """Is ``symbol`` always sung with the voice on (a sounding nucleus or a
+        voiced consonant)?"""
+        return symbol in self.voiced_consonants or symbol in self.sung_nuclei
+
+    def consonant_s(self, symbol: str) -> float:
+        return self.consonant_length_s.get(symbol, self.default_consonant_length_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +90,12 @@ class PhonemizeResult:
 
 class Phonemizer(Protocol):
     language: str
+    #: the phonemes it produces, for timing, labels, singers and reports
+    phonemes: PhonemeSet
+
+    def is_continuation(self, lyric: str) -> bool:
+        """Does ``lyric`` continue the previous note's vowel (a melisma: ``+``, ``ー`` ...)?"""
+        ...
 
     def phonemize(self, notes: Sequence[Note], *, lenient: bool = False,
                   where: str = "") -> PhonemizeResult:

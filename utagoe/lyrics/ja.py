@@ -48,10 +48,10 @@ from typing import Mapping, Sequence
 
 from ..errors import LyricProblem, LyricsError
 from ..model.score import CONTINUATION, Note
-from .base import NUCLEI, VOWELS, NotePhonemes, PhonemizeResult, Syllable
+from .base import NUCLEI, VOWELS, NotePhonemes, PhonemeSet, PhonemizeResult, Syllable
 
 __all__ = [
-    "JapanesePhonemizer", "KANA_PHONEMES", "ROMAJI_TO_KANA", "JA_PHONEMES",
+    "JapanesePhonemizer", "JA_PHONEME_SET", "KANA_PHONEMES", "ROMAJI_TO_KANA", "JA_PHONEMES",
     "read_lyric", "is_continuation", "katakana_to_hiragana", "romaji_to_kana",
     "vowel_of", "is_vowel", "is_nucleus",
 ]
@@ -138,6 +138,30 @@ KANA_PHONEMES: Mapping[str, tuple[str, ...]] = MappingProxyType(_build_kana())
 
 #: every phoneme this module produces (a subset of Sinsy's Japanese set)
 JA_PHONEMES: frozenset[str] = frozenset(p for ph in KANA_PHONEMES.values() for p in ph)
+
+#: typical onset lengths of consonants in sung Japanese, in seconds (before timing
+#: shrinks them to fit)
+CONSONANT_LENGTH_S: Mapping[str, float] = MappingProxyType({
+    "k": 0.055, "ky": 0.065, "g": 0.045, "gy": 0.055,
+    "s": 0.090, "sh": 0.095, "z": 0.065, "j": 0.065,
+    "t": 0.050, "ty": 0.060, "ch": 0.080, "ts": 0.080, "d": 0.040, "dy": 0.050,
+    "n": 0.050, "ny": 0.060, "h": 0.065, "hy": 0.070, "f": 0.070,
+    "b": 0.045, "by": 0.055, "p": 0.050, "py": 0.060,
+    "m": 0.055, "my": 0.060, "y": 0.055, "r": 0.030, "ry": 0.045,
+    "w": 0.055, "v": 0.055, "kw": 0.065, "gw": 0.055,
+})
+
+#: Sinsy's Japanese phonemes as the later stages need them
+JA_PHONEME_SET = PhonemeSet(
+    name="sinsy-ja",
+    vowels=VOWELS,
+    nuclei=NUCLEI,
+    silent_nuclei=frozenset({"cl"}),
+    voiced_consonants=frozenset({"m", "my", "n", "ny", "r", "ry", "y", "w", "v", "b", "by",
+                                 "d", "dy", "g", "gy", "z", "j"}),
+    consonant_length_s=CONSONANT_LENGTH_S,
+    default_consonant_length_s=0.055,
+)
 
 _KATAKANA_SPECIAL = {"ヷ": "ゔぁ", "ヸ": "ゔぃ", "ヹ": "ゔぇ", "ヺ": "ゔぉ"}
 
@@ -420,6 +444,10 @@ class JapanesePhonemizer:
     """Kana, romaji and UTAU VCV lyrics to Sinsy's Japanese phonemes (see the module doc)."""
 
     language = "ja"
+    phonemes = JA_PHONEME_SET
+
+    def is_continuation(self, lyric: str) -> bool:
+        return is_continuation(lyric)
 
     def phonemize(self, notes: Sequence[Note], *, lenient: bool = False,
                   where: str = "") -> PhonemizeResult:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..expression.pitch import SungNote, pitch_curve
+from ..lyrics.base import Phonemizer
 from ..model.curves import Curve
 from ..model.score import Project, Track
 from ..settings import RenderSettings
@@ -64,18 +65,20 @@ def pitch_deviation(track: Track, times_s: np.ndarray, axis) -> np.ndarray | Non
     return curve.sample(axis.seconds_to_ticks(times_s)) / 100.0
 
 
-def build_track_phrases(project: Project, track_index: int, *, singer: str, phonemizer,
+def build_track_phrases(project: Project, track_index: int, *, singer: str, phonemizer: Phonemizer,
                         settings: RenderSettings) -> TrackPhrases:
+    """The phrases of one track: its lyrics read by ``phonemizer``, timed, labelled,
+    given their pitch curve, and cut at every rest."""
     track: Track = project.tracks[track_index]
     notes = sorted(track.notes, key=lambda n: (n.start_ticks, -n.pitch))
     where = f"{project.source_path or 'project'}: track {track_index + 1} ({track.name})"
     result = phonemizer.phonemize(notes, lenient=settings.lenient_lyrics, where=where)
     axis = project.time_axis()
-    timed = align(notes, list(result.notes), axis, settings=settings.timing,
-                  lead_in_s=settings.lead_in_s)
+    timed = align(notes, list(result.notes), axis, phonemes=phonemizer.phonemes,
+                  settings=settings.timing, lead_in_s=settings.phrase.lead_in_s)
     if not timed:
         return TrackPhrases(track_index, (), tuple(result.warnings))
-    labels = full_context_labels(timed, notes, project)
+    labels = full_context_labels(timed, notes, project, phonemizer=phonemizer)
     sung = sung_notes(timed, notes, axis)
     sung_starts = np.array([n.start_s for n in sung])
 
@@ -85,7 +88,7 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
     phrases: list[RenderPhrase] = []
     warnings = list(result.warnings)
     clipped = 0
-    margin = settings.phrase_rest_margin_s
+    margin = settings.phrase.rest_margin_s
     for a, b in zip(bounds, bounds[1:]):
         if b - a <= 1:
             continue  # no sung phoneme between these rests

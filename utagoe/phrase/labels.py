@@ -77,7 +77,7 @@ Mapping our phonemes onto that score
   ``っ`` within a note: ``かっ`` is one syllable ``k a cl``; ``っか`` is one syllable
   ``cl k a``.
 * A continuation note (a melisma: ``+``, ``-``, ``ー`` ..., whatever
-  :func:`utagoe.lyrics.ja.is_continuation` accepts) is labelled as
+  the phonemizer's ``is_continuation`` accepts) is labelled as
   Sinsy labels a note written ``ー``: one syllable made of the vowel our timing
   stage gives it, with the language flag 1.  (A note with *no* lyric is, to
   Sinsy, an unknown phoneme ``xx`` -- plainly a bug, so we do not copy it; a
@@ -104,7 +104,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from ..lyrics.ja import is_continuation
+from ..lyrics.base import PhonemeSet, Phonemizer
 from ..model.score import KeySignature, Note, Project
 from ..timing.align import TimedPhoneme
 
@@ -114,28 +114,28 @@ _DIV = 960  # Sinsy's divisions per quarter note
 _SCALE = _DIV // 480  # ours are 480 per quarter
 _XX = "xx"
 _STEP_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
-_VOWELS = frozenset({"a", "i", "u", "e", "o", "N"})
 
 
-def _distance_from_vowel(symbols) -> int:
+def _distance_from_vowel(symbols, phonemes: PhonemeSet) -> int:
     """Walking ``symbols`` in order: how many steps past the last vowel the walk
     ends (1 right after it), or 0 if it met no vowel."""
     c = 0
     for sym in symbols:
-        if phoneme_type(sym) == "v":
+        if phoneme_type(sym, phonemes) == "v":
             c = 1
         elif c > 0:
             c += 1
     return c
 
 
-def phoneme_type(symbol: str) -> str:
-    """Sinsy's phoneme type letter: v(owel), b(reak: cl), p(ause), s(ilence), c(onsonant)."""
-    if symbol in _VOWELS:
+def phoneme_type(symbol: str, phonemes: PhonemeSet) -> str:
+    """Sinsy's phoneme type letter: v(owel: a sounding nucleus), b(reak: a silent
+    nucleus, cl), p(ause), s(ilence), c(onsonant)."""
+    if symbol in phonemes.sung_nuclei:
         return "v"
-    if symbol == "cl":
+    if symbol in phonemes.silent_nuclei:
         return "b"
-    if symbol == "pau":
+    if symbol == phonemes.rest:
         return "p"
     if symbol == "sil":
         return "s"
@@ -294,7 +294,8 @@ def _regroup_syllables(syllables: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _build_units(timed: Sequence[TimedPhoneme], notes: Sequence[Note], project: Project):
+def _build_units(timed: Sequence[TimedPhoneme], notes: Sequence[Note], project: Project,
+                 phonemizer: Phonemizer):
     """Sinsy's notes and rests, and for each of our phonemes (unit, syllable, phoneme)."""
     # our sequence: rests and note groups
     groups: list[tuple[int, list[int]]] = []  # (note_index or -1, indices into timed)
@@ -368,7 +369,7 @@ def _build_units(timed: Sequence[TimedPhoneme], notes: Sequence[Note], project: 
                 syls.append([])
                 prev_si = tp.syllable_index
             syls[-1].append(tp.symbol)
-        macron = is_continuation(note.lyric)
+        macron = phonemizer.is_continuation(note.lyric)
         grouped = syls if macron else _regroup_syllables(syls)
         u = unit(False, start, end, pitch=note.pitch, syllables=grouped, macron=macron)
         ui = len(units)
@@ -577,16 +578,18 @@ def _join(seps: Sequence[str], values: Sequence[str]) -> str:
 
 
 def full_context_labels(timed: Sequence[TimedPhoneme], notes: Sequence[Note],
-                        project: Project) -> list[str]:
+                        project: Project, *, phonemizer: Phonemizer) -> list[str]:
     """One Sinsy full-context label per phoneme of ``timed`` (no times in front).
 
     ``timed`` is the whole track's phoneme sequence from our timing stage, in time
     order; ``notes`` the track's notes it indexes into; ``project`` supplies tempo,
-    time and key signatures.  Deterministic, and linear in the number of phonemes.
+    time and key signatures; ``phonemizer`` the phoneme set (phoneme types) and
+    what a continuation lyric is. Deterministic, and linear in the number of phonemes.
     """
     if not timed:
         return []
-    units, where, tl, split_at = _build_units(timed, notes, project)
+    units, where, tl, split_at = _build_units(timed, notes, project, phonemizer)
+    phonemes = phonemizer.phonemes
     n_measures = tl.measure_at(max(units[-1].end - 1, 0)) + 1
 
     # rest names: pau next to a note, sil between rests (and at the ends)
@@ -594,7 +597,7 @@ def full_context_labels(timed: Sequence[TimedPhoneme], notes: Sequence[Note],
         if u.rest:
             name = "sil"
             if (i > 0 and not units[i - 1].rest) or (i + 1 < len(units) and not units[i + 1].rest):
-                name = "pau"
+                name = phonemizer.phonemes.rest
             u.syllables = [[name]]
 
     phrase_pos = _compute_positions(units, tl, n_measures, split_at)
@@ -722,16 +725,16 @@ def full_context_labels(timed: Sequence[TimedPhoneme], notes: Sequence[Note],
         syl = u.syllables[si]
         fi = flat_start[i] + sum(len(s) for s in u.syllables[:si]) + pi
         name = syl[pi]
-        ptype = phoneme_type(name)
+        ptype = phoneme_type(name, phonemes)
         nb = [flat_names[j] if 0 <= j < n_flat else _XX for j in (fi - 2, fi - 1, fi, fi + 1, fi + 2)]
         flags = ["00" if 0 <= j < n_flat else _XX for j in (fi - 2, fi - 1, fi, fi + 1, fi + 2)]
         p14 = p15 = _XX
         if ptype == "c":
             # distance from the previous vowel / to the next vowel inside the syllable
-            c = _distance_from_vowel(syl[q] for q in range(pi))
+            c = _distance_from_vowel((syl[q] for q in range(pi)), phonemes)
             if c > 0:
                 p14 = str(min(c, 9))
-            c = _distance_from_vowel(syl[q] for q in range(len(syl) - 1, pi, -1))
+            c = _distance_from_vowel((syl[q] for q in range(len(syl) - 1, pi, -1)), phonemes)
             if c > 0:
                 p15 = str(min(c, 9))
         p = _join(("", "@", "^", "-", "+", "=", "_", "%", "^", "_", "~", "-", "!", "[", "$", "]"),

@@ -1,145 +1,102 @@
-"""The render boundary: project -> phrases -> voices -> mix.
+"""The render: plan, sing each track, mix.
 
-Phrases are rendered through a cache keyed by ``RenderPhrase.key()``, so
-rendering an edited project again only sings the phrases the edit changed.
+:func:`render_project` is the one entry point: :mod:`~utagoe.rendering.plan`
+checks the input and cuts every track into phrases, :mod:`~utagoe.rendering.track`
+sings each track's phrases (from the :class:`RenderCache` where it can, on the
+:class:`~utagoe.rendering.workers.WorkerPool` otherwise), and
+:mod:`utagoe.mix.mixer` mixes the tracks.
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from ..audio import Audio
-from ..errors import UtagoeError
-from ..lyrics.registry import default_phonemizers
-from ..mix.mixer import mix, normalize_peak, place, resample
+from ..cancel import CancelToken
+from ..mix.mixer import mix, normalize_peak
 from ..model.score import Project
-from ..phrase.build import build_track_phrases
 from ..settings import RenderSettings
-from ..voices.base import CancelToken, VoiceRegistry, default_voices
+from ..voices.registry import VoiceRegistry, default_voices
+from .cache import RenderCache
+from .plan import plan_render
+from .track import render_track
+from .workers import WorkerPool
 
 #: progress(done_phrases, total_phrases)
 Progress = Callable[[int, int], None]
 
 
-class RenderCache:
-    """Rendered phrases by key, least recently used dropped past ``max_phrases``."""
+@dataclass(frozen=True, slots=True, eq=False)
+class TrackAudio:
+    """One sung track: as sung, mono, before its volume and pan."""
 
-    def __init__(self, max_phrases: int = 2048) -> None:
-        self.max_phrases = max_phrases
-        self._items: OrderedDict[str, Audio] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: str) -> Audio | None:
-        a = self._items.get(key)
-        if a is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._items.move_to_end(key)
-        return a
-
-    def put(self, key: str, audio: Audio) -> None:
-        self._items[key] = audio
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_phrases:
-            self._items.popitem(last=False)
+    #: 1-based position of the track in ``project.tracks``
+    number: int
+    name: str
+    singer: str
+    audio: Audio
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class RenderResult:
-    mix: Audio
-    stems: tuple[Audio, ...]
+    """What a render gives: the mix, each track, and what the user should know."""
+
+    #: the mix: every sung track at its volume and pan, peak at ``peak_dbfs``
+    audio: Audio
+    tracks: tuple[TrackAudio, ...]
+    #: reading, lyrics, muted tracks, plug-in problems ... one sentence each
     warnings: tuple[str, ...]
     phrases_rendered: int
     phrases_cached: int
+
+    def save(self, path: str | Path, *, subtype: str = "PCM_16") -> Path:
+        """Save the mix (.wav or .flac), atomically."""
+        return self.audio.save(path, subtype=subtype)
+
+
+class _Counter:
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        if progress is not None:
+            progress(0, total)
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 def render_project(project: Project, *, singer: str | None = None,
                    settings: RenderSettings | None = None,
                    voices: VoiceRegistry | None = None, cache: RenderCache | None = None,
-                   progress: Progress | None = None, cancel: CancelToken | None = None) -> RenderResult:
-    settings = settings or RenderSettings()
-    voices = voices or default_voices()
-    phonemizer = default_phonemizers().get(settings.language)
-    rate = settings.sample_rate_hz
-    where = project.source_path or "project"
-    if not project.tracks or not any(t.notes for t in project.tracks):
-        raise UtagoeError(f"{where}: nothing to sing (no notes)")
-    length_s = project.duration_s()
-    if length_s > settings.max_duration_s:
-        raise UtagoeError(
-            f"{where}: the song is {length_s / 60:.1f} min long; utagoe renders at most "
-            f"{settings.max_duration_s / 60:.0f} min (RenderSettings.max_duration_s)")
+                   progress: Progress | None = None,
+                   cancel: CancelToken | None = None) -> RenderResult:
+    """Sing every unmuted track of ``project`` and mix them.
 
-    # phrases first, so progress knows the total
-    plans = []
-    warnings: list[str] = list(project.warnings)
-    for i, track in enumerate(project.tracks):
-        if not track.notes:
-            continue
-        if track.muted:
-            warnings.append(f"{where}: track {i + 1} ({track.name!r}) is muted in the file "
-                            "and is not sung")
-            continue
-        name = singer or track.singer or voices.default_name
-        voice = voices.get(name)
-        tp = build_track_phrases(project, i, singer=voice.info.name, phonemizer=phonemizer,
-                                 settings=settings)
-        warnings.extend(tp.warnings)
-        plans.append((voice, tp, track))
-    total = sum(len(tp.phrases) for _, tp, _ in plans)
-    end_s = max((p.end_s for _, tp, _ in plans for p in tp.phrases), default=0.0)
-    n_out = int(np.ceil(max(end_s, project.duration_s()) * rate)) + 1
-
-    done = rendered = cached = 0
-    stems = []
-    if progress:
-        progress(0, total)
-    for voice, tp, _ in plans:
-        buf = np.zeros(n_out, dtype=np.float32)
-        phrases = list(tp.phrases)
-        keys = [p.key() for p in phrases]
-        audios = [cache.get(k) if cache is not None else None for k in keys]
-        need = [a is None for a in audios]
-        cached += need.count(False)
-        done += need.count(False)
-
-        def finished(i: int, audio: Audio) -> None:
-            nonlocal done, rendered
-            audios[i] = audio
-            rendered += 1
-            done += 1
-            if cache is not None:
-                cache.put(keys[i], audio)
-            if progress:
-                progress(done, total)
-
-        if cancel is not None:
-            cancel.check()
-        if hasattr(voice, "render_phrases"):
-            # voices that sing a track as one utterance (HTS: global variance)
-            voice.render_phrases(phrases, need=need, cancel=cancel, on_done=finished,
-                                 workers=settings.workers)
-        else:
-            for i, phrase in enumerate(phrases):
-                if need[i]:
-                    if cancel is not None:
-                        cancel.check()
-                    finished(i, voice.render(phrase, cancel=cancel))
-        for phrase, audio in zip(phrases, audios):
-            audio = resample(audio, sample_rate_hz=rate)
-            place(audio, buf, start_sample=int(round(phrase.start_s * rate)))
-        stems.append(Audio(buf[None, :], rate))
-    if not plans:
-        raise UtagoeError(f"{where}: nothing to sing (every track with notes is muted)")
-    tracks = [t for _, _, t in plans]
-    if len(stems) == 1 and tracks[0].pan == 0:
-        mixed = stems[0]
-    else:
-        mixed = mix(stems, gains_db=[t.volume_db for t in tracks], pans=[t.pan for t in tracks])
-    mixed = normalize_peak(mixed, peak_dbfs=settings.peak_dbfs)
-    return RenderResult(mixed, tuple(stems), tuple(warnings), rendered, cached)
+    ``singer`` names the voice for every track (default: the track's own, else
+    the first built-in). ``voices`` defaults to :func:`default_voices` made with
+    ``settings.voice``; keep one (and a ``cache``) in a long-lived program so the
+    voices are read once and an edit re-sings only the phrases whose cache key
+    changed. ``progress(done, total)`` is called as phrases finish; ``cancel``
+    stops the render between steps with :class:`~utagoe.errors.RenderCancelled`.
+    The same input and settings give the same samples, whatever ``settings.workers``.
+    """
+    settings = settings if settings is not None else RenderSettings()
+    voices = voices if voices is not None else default_voices(settings.voice)
+    plan = plan_render(project, singer=singer, settings=settings, voices=voices)
+    counter = _Counter(progress, plan.total_phrases)
+    rate = settings.mix.sample_rate_hz
+    renders = []
+    with WorkerPool(settings.workers) as pool:
+        for tp in plan.tracks:
+            renders.append(render_track(tp, num_samples=plan.num_samples, sample_rate_hz=rate,
+                                        pool=pool, cache=cache, cancel=cancel,
+                                        advance=counter.advance))
+    mixed = mix([r.audio for r in renders], gains_db=[t.track.volume_db for t in plan.tracks],
+                pans=[t.track.pan for t in plan.tracks])
+    mixed = normalize_peak(mixed, peak_dbfs=settings.mix.peak_dbfs)
+    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio)
+                   for t, r in zip(plan.tracks, renders))
+    return RenderResult(mixed, tracks, plan.warnings, sum(r.rendered for r in renders),
+                        sum(r.cached for r in renders))

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..lyrics.base import PhonemeSet
+from ..validation import check_fields
+
 
 @dataclass(frozen=True, slots=True)
 class TimedPhoneme:
@@ -25,19 +28,6 @@ class TimedPhoneme:
         return self.end_s - self.start_s
 
 
-#: typical onset lengths of consonants in sung Japanese, in seconds (before shrinking)
-CONSONANT_LENGTH_S = {
-    "k": 0.055, "ky": 0.065, "g": 0.045, "gy": 0.055,
-    "s": 0.090, "sh": 0.095, "z": 0.065, "j": 0.065,
-    "t": 0.050, "ty": 0.060, "ch": 0.080, "ts": 0.080, "d": 0.040, "dy": 0.050,
-    "n": 0.050, "ny": 0.060, "h": 0.065, "hy": 0.070, "f": 0.070,
-    "b": 0.045, "by": 0.055, "p": 0.050, "py": 0.060,
-    "m": 0.055, "my": 0.060, "y": 0.055, "r": 0.030, "ry": 0.045,
-    "w": 0.055, "v": 0.055, "kw": 0.065, "gw": 0.055,
-}
-DEFAULT_CONSONANT_LENGTH_S = 0.055
-
-
 @dataclass(frozen=True, slots=True)
 class TimingSettings:
     #: all consonant lengths are multiplied by this
@@ -56,13 +46,16 @@ class TimingSettings:
     max_lead_share: float = 0.3
     lead_min_previous_s: float = 0.25
 
+    def __post_init__(self) -> None:
+        check_fields(self, "TimingSettings", {
+            "consonant_scale": (0.0, 100.0), "max_share_of_previous": (0.0, 1.0),
+            "max_share_of_rest": (0.0, 1.0), "min_phoneme_s": (0.0, 1.0),
+            "vowel_lead_s": (0.0, 1.0), "max_lead_share": (0.0, 1.0),
+            "lead_min_previous_s": (0.0, 3600.0)})
 
-def consonant_length_s(symbol: str, settings: TimingSettings) -> float:
-    return CONSONANT_LENGTH_S.get(symbol, DEFAULT_CONSONANT_LENGTH_S) * settings.consonant_scale
 
-
-def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingSettings(),
-          lead_in_s: float = 0.0) -> list[TimedPhoneme]:
+def align(notes, note_phonemes, time_axis, *, phonemes: PhonemeSet,
+          settings: TimingSettings = TimingSettings(), lead_in_s: float = 0.0) -> list[TimedPhoneme]:
     """Place every phoneme of a track in time.
 
     A note's first vowel starts ``vowel_lead_s`` before the note (its audible
@@ -71,7 +64,9 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
     from the previous vowel or rest and shrinking when that is short. Several
     syllables on one note share its length equally. Rests become one ``pau``
     each; a rest is also put before the first note (from ``-lead_in_s``).
-    Overlapping notes are cut where the next one starts.
+    Overlapping notes are cut where the next one starts. ``phonemes`` (the
+    phonemizer's set) gives the consonants' lengths and which nuclei a
+    continuation note can hold.
     """
     if len(notes) != len(note_phonemes):
         raise ValueError("one NotePhonemes per note is needed")
@@ -90,7 +85,7 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
         if e - s <= 0:
             continue  # fully overlapped by the next note
         if s > cursor + 1e-9:
-            segs.append(["rest", "pau", cursor, s, -1, 0, ()])
+            segs.append(["rest", phonemes.rest, cursor, s, -1, 0, ()])
         if nph.continuation or not nph.syllables:
             segs.append(["vowel", last_vowel, s, e, i, 0, ()])
         else:
@@ -99,15 +94,13 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
                 ss = s + (e - s) * j / k
                 se = s + (e - s) * (j + 1) / k
                 segs.append(["vowel", syl.nucleus, ss, se, i, j, syl.consonants])
-                if syl.nucleus in ("a", "i", "u", "e", "o"):
+                if syl.nucleus in phonemes.sung_nuclei:
                     last_vowel = syl.nucleus
-                elif syl.nucleus == "N":
-                    last_vowel = "N"
         cursor = e
     if not segs:
         return []
     # a short release rest after the last note
-    segs.append(["rest", "pau", cursor, cursor + 0.3, -1, 0, ()])
+    segs.append(["rest", phonemes.rest, cursor, cursor + 0.3, -1, 0, ()])
 
     # 2b. each note's first vowel leads its note a little (not continuations)
     for k in range(1, len(segs)):
@@ -130,7 +123,7 @@ def align(notes, note_phonemes, time_axis, *, settings: TimingSettings = TimingS
         kind, sym, s, e, ni, si, cons = seg
         if cons:
             prev = out[-1] if out else None
-            wanted = [consonant_length_s(c, settings) for c in cons]
+            wanted = [phonemes.consonant_s(c) * settings.consonant_scale for c in cons]
             total = sum(wanted)
             if prev is None:
                 room = max(0.0, s - (-lead_in_s))

@@ -1,115 +1,115 @@
-"""The Voice protocol, singer descriptions and the voice registry.
+"""The contract between the render engine and a voice (a singer).
 
-A voice turns one RenderPhrase into Audio. Voices are listed in one place,
-:func:`default_voices`, plus any third-party package that declares an entry
-point in the ``utagoe.voices`` group (a callable returning a Voice).
+A voice sings the phrases of one track. The engine asks it for a cache key per
+phrase (:meth:`Voice.cache_keys`: the key must cover exactly what that phrase's
+audio depends on), then for the phrases not in the cache it asks for *jobs*
+(:meth:`Voice.track_jobs`): picklable pieces of work, each of which sings one
+phrase when run. The engine (``utagoe.rendering``) owns the worker processes
+that run the jobs, so a voice never starts processes or threads of its own;
+the audio must be the same whatever the number of workers.
+
+Voices that sing each phrase on its own derive from :class:`PhraseVoice` and
+implement only :meth:`PhraseVoice.render`. A voice whose audio depends on the
+whole track (the built-in HTS singer: global variance is a statistic of the
+utterance) implements both methods itself. The catalogue of voices is
+:mod:`utagoe.voices.registry`.
 """
 from __future__ import annotations
 
+import hashlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from ..audio import Audio
-from ..errors import RenderCancelled, UnknownNameError, VoiceError
+from ..cancel import CancelToken
 from ..phrase.phrase import RenderPhrase
 
 
 @dataclass(frozen=True, slots=True)
 class SingerInfo:
+    """What ``utagoe singers`` shows of a voice."""
+
     name: str
     display_name: str
+    #: the lyrics language it sings (a phonemizer language code, e.g. "ja")
     language: str
     licence: str
     credit: str
     description: str = ""
 
 
-class CancelToken:
-    """Set ``cancel()`` from anywhere; long work calls ``check()`` between steps."""
+@runtime_checkable
+class RenderJob(Protocol):
+    """One phrase's work, handed by a voice to the engine's workers. It must be
+    picklable (it may run in another process) and deterministic."""
 
-    __slots__ = ("_cancelled",)
-
-    def __init__(self) -> None:
-        self._cancelled = False
-
-    def cancel(self) -> None:
-        self._cancelled = True
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def check(self) -> None:
-        if self._cancelled:
-            raise RenderCancelled("render cancelled")
+    def run(self, *, cancel: CancelToken | None = None) -> Audio:
+        """The phrase's audio, from ``phrase.start_s`` to ``phrase.end_s``, mono."""
+        ...
 
 
+@runtime_checkable
 class Voice(Protocol):
+    """What every voice implements; see the module documentation."""
+
+    info: SingerInfo
+    #: the sample rate of the audio its jobs return
+    sample_rate_hz: int
+
+    def cache_keys(self, phrases: Sequence[RenderPhrase]) -> list[str]:
+        """One key per phrase of a track; equal keys must mean equal audio."""
+        ...
+
+    def track_jobs(self, phrases: Sequence[RenderPhrase], *, need: Sequence[bool],
+                   cancel: CancelToken | None = None) -> Iterator[tuple[int, RenderJob]]:
+        """``(index, job)`` for every phrase whose ``need`` flag is set, knowing all
+        the track's ``phrases``."""
+        ...
+
+
+def digest(*parts: str) -> str:
+    """A hex SHA-256 of the parts (for cache keys)."""
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8", "surrogatepass"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class PhraseVoice(ABC):
+    """A voice that sings each phrase on its own: implement :meth:`render` (and,
+    where the audio depends on settings of the voice, :meth:`settings_key`)."""
+
     info: SingerInfo
     sample_rate_hz: int
 
+    @abstractmethod
     def render(self, phrase: RenderPhrase, *, cancel: CancelToken | None = None) -> Audio:
         """Sing one phrase: audio from phrase.start_s to phrase.end_s."""
-        ...
 
-    # A voice that sings better knowing the whole track (HTS: global variance is a
-    # statistic of the utterance) may also offer
-    #   render_phrases(phrases, *, need, cancel, on_done, workers) -> list[Audio | None]
-    # which sings the phrases whose ``need`` flag is set, knowing all of them, in up
-    # to ``workers`` processes, and calls on_done(i, audio) for each. The render
-    # engine uses it where present.
+    def settings_key(self) -> str:
+        """Text that changes whenever the voice's own settings change its audio."""
+        return ""
 
+    def cache_keys(self, phrases: Sequence[RenderPhrase]) -> list[str]:
+        """The phrase's own key, with the voice's name, class and settings."""
+        own = f"{type(self).__module__}.{type(self).__qualname__}|{self.info.name}|{self.settings_key()}"
+        return [digest(own, p.key()) for p in phrases]
 
-class VoiceRegistry:
-    """Voices by name, each made on first use."""
-
-    def __init__(self) -> None:
-        self._factories: dict[str, tuple[SingerInfo, Callable[[], Voice]]] = {}
-        self._made: dict[str, Voice] = {}
-
-    def register(self, info: SingerInfo, factory: Callable[[], Voice]) -> None:
-        if info.name in self._factories:
-            raise VoiceError(f"a voice named {info.name!r} is registered twice")
-        self._factories[info.name] = (info, factory)
-
-    def names(self) -> list[str]:
-        return list(self._factories)
-
-    def infos(self) -> list[SingerInfo]:
-        return [info for info, _ in self._factories.values()]
-
-    @property
-    def default_name(self) -> str:
-        if not self._factories:
-            raise VoiceError("no voices are installed")
-        return next(iter(self._factories))
-
-    def get(self, name: str | None = None) -> Voice:
-        name = name or self.default_name
-        if name not in self._factories:
-            raise UnknownNameError("singer", name, self.names())
-        if name not in self._made:
-            self._made[name] = self._factories[name][1]()
-        return self._made[name]
+    def track_jobs(self, phrases: Sequence[RenderPhrase], *, need: Sequence[bool],
+                   cancel: CancelToken | None = None) -> Iterator[tuple[int, RenderJob]]:
+        for i, (phrase, wanted) in enumerate(zip(phrases, need)):
+            if wanted:
+                yield i, PhraseJob(self, phrase)
 
 
-def _entry_point_voices(registry: VoiceRegistry) -> None:
-    from importlib.metadata import entry_points
+@dataclass(frozen=True, slots=True, eq=False)
+class PhraseJob:
+    """Sing one phrase with a :class:`PhraseVoice` (the voice travels with the job)."""
 
-    for ep in entry_points(group="utagoe.voices"):
-        try:
-            voice = ep.load()()
-        except Exception as exc:  # a broken plug-in must not break the built-in singer
-            raise VoiceError(f"voice plug-in {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
-        registry.register(voice.info, lambda v=voice: v)
+    voice: PhraseVoice
+    phrase: RenderPhrase
 
-
-def default_voices(*, plugins: bool = True) -> VoiceRegistry:
-    """The built-in singers, then the plug-ins' (filled here, in one place)."""
-    from .hts.singer import SONG070_INFO, make_song070
-
-    reg = VoiceRegistry()
-    reg.register(SONG070_INFO, make_song070)
-    if plugins:
-        _entry_point_voices(reg)
-    return reg
+    def run(self, *, cancel: CancelToken | None = None) -> Audio:
+        return self.voice.render(self.phrase, cancel=cancel)

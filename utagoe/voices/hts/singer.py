@@ -6,51 +6,31 @@ our own F0 curve drives the vocoder (ours by default, or WORLD).
 """
 from __future__ import annotations
 
-import importlib.util
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from ...audio import Audio
+from ...cancel import CancelToken, check
 from ...dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
 from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_log_amplitude
-from ...dsp.vocoder import synthesize
-from ...dsp.world import world_fft_size, world_synthesize
-from ...errors import UnknownNameError, VoiceError
-from ...lyrics.base import NUCLEI
+from ...dsp.vocoders import check_vocoder, vocode_frames
+from ...dsp.world import world_fft_size
+from ...errors import VoiceError
+from ...lyrics.base import PhonemeSet
 from ...model.units import midi_to_hz
 from ...phrase.phrase import FRAME_PERIOD_S, RenderPhrase
-from ..base import CancelToken, SingerInfo
+from ...settings import VoiceSettings
+from ..base import SingerInfo, digest
 from .generate import generate_parameters
 from .htsvoice import read_htsvoice
-
-SONG070_INFO = SingerInfo(
-    name="song070",
-    display_name="NIT song070 (f001)",
-    language="ja",
-    licence="CC-BY 3.0",
-    credit="nitech_jp_song070_f001: HTS singing voice by the Nagoya Institute of Technology "
-           "(HTS working group), shipped in the pysinsy package",
-    description="Japanese female singing voice (HTS), 48 kHz",
-)
 
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
 CHUNK_FRAMES = 2000
 OVERLAP_FRAMES = 8
-EDGE_FADE_S = 0.01
-#: global variance may widen the spectrum's spread at most this much (a held vowel
-#: has almost none, and unbounded GV would blow it up)
-GV_MAX_RATIO = 2.0
-#: the voice's loudness swings about 30 dB from low to high notes; halve that
-DYNAMICS_RATIO = 0.5
-#: rests fall to this level (dB) over this many frames from the sung phonemes
-REST_FLOOR_DB = -60.0
-REST_FADE_FRAMES = 8
-DYNAMICS_SMOOTH_FRAMES = 40
-#: consonants sung with the voice on: always voiced, whatever HTS's MSD decides
-VOICED_CONSONANTS = frozenset({"m", "my", "n", "ny", "r", "ry", "y", "w", "v", "b", "by",
-                               "d", "dy", "g", "gy", "z", "j"})
 
 
 def _distance_to_false(mask: np.ndarray) -> np.ndarray:
@@ -64,18 +44,6 @@ def _distance_to_false(mask: np.ndarray) -> np.ndarray:
     prev = falses[np.clip(pos - 1, 0, None)]
     nxt = falses[pos]
     return np.minimum(np.abs(idx - prev), np.abs(nxt - idx)).astype(np.float64)
-
-
-def find_song070() -> Path:
-    """The .htsvoice inside the installed pysinsy package (found without importing it)."""
-    spec = importlib.util.find_spec("pysinsy")
-    if spec is None or not spec.submodule_search_locations:
-        raise VoiceError("the built-in singer needs the 'pysinsy' package (pip install pysinsy==0.0.5)")
-    for loc in spec.submodule_search_locations:
-        p = Path(loc) / "htsvoice" / "nitech_jp_song070_f001.htsvoice"
-        if p.is_file():
-            return p
-    raise VoiceError("pysinsy is installed but its htsvoice/nitech_jp_song070_f001.htsvoice is missing")
 
 
 def phoneme_frames(phrase: RenderPhrase) -> list[int]:
@@ -94,75 +62,87 @@ def phoneme_frames(phrase: RenderPhrase) -> list[int]:
 
 
 class HTSSinger:
-    """A Voice that sings with an HTS voice file."""
+    """A Voice that sings with an HTS voice file.
 
-    #: the vocoders a singer can use: ours (the default, about a fifth of WORLD's
-    #: time with the same pitch, envelope and level) or WORLD itself
-    VOCODERS = ("utagoe", "world")
+    Its audio depends on the whole track: HTS's global variance is a statistic of
+    a whole utterance (generated per phrase it over-sharpens the spectrum of
+    short phrases and blurs vowels), and the loudness compression measures the
+    track's median level. So a track's phrases are generated as one utterance,
+    and each phrase's cache key covers every phrase of its track.
+    """
 
-    def __init__(self, info: SingerInfo, htsvoice_path: Path, *, vocoder: str = "utagoe") -> None:
-        if vocoder not in self.VOCODERS:
-            raise UnknownNameError("vocoder", vocoder, self.VOCODERS)
-        self.vocoder = vocoder
+    def __init__(self, info: SingerInfo, htsvoice_path: Path, *, phonemes: PhonemeSet,
+                 settings: VoiceSettings | None = None) -> None:
+        settings = settings if settings is not None else VoiceSettings()
+        self.vocoder = check_vocoder(settings.vocoder)
+        self.tuning = settings.hts
         self.info = info
+        self.phonemes = phonemes
         self.path = Path(htsvoice_path)
         self.voice = read_htsvoice(self.path)
         self.sample_rate_hz = int(self.voice.sample_rate_hz)
         self.alpha = float(self.voice.alpha)
         self.fft_size = world_fft_size(sample_rate_hz=self.sample_rate_hz)
+        try:
+            st = os.stat(self.path)
+            stamp = f"{st.st_size}|{st.st_mtime_ns}"
+        except OSError:
+            stamp = ""
+        tuning = ",".join(f"{f.name}={getattr(self.tuning, f.name)!r}" for f in fields(self.tuning))
+        self._own_key = digest(type(self).__qualname__, info.name, str(self.path), stamp,
+                               self.vocoder, tuning, phonemes.name)
 
-    def render(self, phrase: RenderPhrase, *, cancel: CancelToken | None = None) -> Audio:
-        """Sing one phrase on its own (its own utterance for global variance)."""
-        return self.render_phrases([phrase], cancel=cancel)[0]
+    # -- the Voice contract -------------------------------------------------------------
 
-    def render_phrases(self, phrases, *, need=None, cancel: CancelToken | None = None,
-                       on_done=None, workers: int = 1) -> list[Audio | None]:
-        """Sing a track's phrases as one utterance.
+    def cache_keys(self, phrases: Sequence[RenderPhrase]) -> list[str]:
+        """Each phrase's key covers the voice, its settings and every phrase of the
+        track (in order), since the whole track is one utterance."""
+        own = [p.key() for p in phrases]
+        track = digest(self._own_key, *own)
+        return [digest(track, str(i), k) for i, k in enumerate(own)]
 
-        HTS's global variance is a statistic of a whole utterance: generated per
-        phrase it over-sharpens the spectrum of short phrases and blurs vowels.
-        So the parameters of all ``phrases`` are generated in one call, and then
-        only the phrases whose ``need`` flag is set are vocoded (the others are
-        returned as None). ``on_done(i, audio)`` is called as each one finishes.
-        With ``workers`` > 1 the phrases are vocoded in that many processes; the
-        result is the same, byte for byte.
-        """
+    def track_jobs(self, phrases: Sequence[RenderPhrase], *, need: Sequence[bool],
+                   cancel: CancelToken | None = None) -> Iterator[tuple[int, "VocodeJob"]]:
+        """Generate the parameters of all ``phrases`` as one utterance, then a vocoder
+        job for each phrase whose ``need`` flag is set."""
         phrases = list(phrases)
-        need = [True] * len(phrases) if need is None else list(need)
+        need = list(need)
         if not any(need):
-            return [None] * len(phrases)
+            return
+        t = self.tuning
         per_phrase = [phoneme_frames(ph) for ph in phrases]
         labels = [lab for ph in phrases for lab in ph.labels]
         frames = [f for fr in per_phrase for f in fr]
         mgc, lf0, voiced, lpf = self._generate(labels, frames)
-        if cancel is not None:
-            cancel.check()
+        check(cancel)
         # the envelope's harmonic ripple belongs to the voice's own F0, not ours
         model_f0_hz = interpolate_unvoiced(np.exp(lf0))
         # compress the slow loudness swings (c0 is the log gain) over the sung vowels
+        silent = self.phonemes.silent_nuclei
         vowel_frames = np.concatenate([
-            np.repeat([p.kind == "vowel" and p.symbol != "cl" for p in ph.phonemes], fr)
+            np.repeat([p.kind == "vowel" and p.symbol not in silent for p in ph.phonemes], fr)
             for ph, fr in zip(phrases, per_phrase)])
         rest_frames = np.concatenate([np.repeat([p.kind == "rest" for p in ph.phonemes], fr)
                                       for ph, fr in zip(phrases, per_phrase)])
-        gain = compress_log_gain(mgc[:, 0], vowel_frames, ratio=DYNAMICS_RATIO,
-                                 smooth_frames=DYNAMICS_SMOOTH_FRAMES)
+        gain = compress_log_gain(mgc[:, 0], vowel_frames, ratio=t.dynamics_ratio,
+                                 smooth_frames=t.dynamics_smooth_frames)
         mgc[:, 0] += np.where(rest_frames, np.minimum(gain, 0.0), gain)  # rests never get louder
-        jobs = []
         pos = 0
         for i, (ph, fr) in enumerate(zip(phrases, per_phrase)):
             n = sum(fr)
             if need[i]:
-                jobs.append((i, self._prepare(ph, fr, mgc[pos:pos + n], lpf[pos:pos + n],
-                                              voiced[pos:pos + n], model_f0_hz[pos:pos + n],
-                                              rest_frames[pos:pos + n])))
+                yield i, self._prepare(ph, fr, mgc[pos:pos + n], lpf[pos:pos + n],
+                                       voiced[pos:pos + n], model_f0_hz[pos:pos + n],
+                                       rest_frames[pos:pos + n])
             pos += n
-        out: list[Audio | None] = [None] * len(phrases)
-        for i, samples in _run_jobs(jobs, workers=workers, cancel=cancel):
-            out[i] = Audio(samples[None, :], self.sample_rate_hz)
-            if on_done is not None:
-                on_done(i, out[i])
-        return out
+
+    def render(self, phrase: RenderPhrase, *, cancel: CancelToken | None = None) -> Audio:
+        """Sing one phrase on its own (its own utterance for global variance)."""
+        for _, job in self.track_jobs([phrase], need=[True], cancel=cancel):
+            return job.run(cancel=cancel)
+        raise VoiceError("no job for the phrase")  # unreachable: one phrase, needed
+
+    # -- inside ---------------------------------------------------------------------------
 
     def _generate(self, labels: list[str], frames: list[int]):
         """(mgc, lf0, voiced, lpf) per frame. HTS needs five frames per phoneme (one
@@ -172,7 +152,8 @@ class HTSSinger:
         need = self.voice.num_states * len(labels)
         m = max(1, -(-need // max(total, 1)))
         params = generate_parameters(self.voice, labels, [f * m for f in frames],
-                                     duration_fit="sustain", gv_max_ratio=GV_MAX_RATIO)
+                                     duration_fit=self.tuning.duration_fit,
+                                     gv_max_ratio=self.tuning.gv_max_ratio)
         mgc, lf0 = np.array(params.mgc), np.asarray(params.lf0)
         voiced, lpf = np.asarray(params.voiced), np.asarray(params.lpf)
         if m > 1:
@@ -188,10 +169,13 @@ class HTSSinger:
     def _prepare(self, phrase, frames, mgc, lpf, hts_voiced, model_f0_hz, rest) -> "VocodeJob":
         """Everything the vocoder needs for one phrase, as plain arrays."""
         n = sum(frames)
-        # voicing: vowels, N and voiced consonants always; rests and cl never; HTS decides the rest
+        t = self.tuning
+        ps = self.phonemes
+        # voicing: sounding nuclei and voiced consonants always; rests and silent
+        # nuclei (cl) never; HTS decides the rest
         kinds = np.repeat(np.array([
-            1 if (p.kind == "vowel" and p.symbol in NUCLEI and p.symbol != "cl") or p.symbol in VOICED_CONSONANTS
-            else -1 if (p.kind == "rest" or p.symbol == "cl") else 0
+            1 if (p.kind == "vowel" and p.symbol in ps.sung_nuclei) or p.symbol in ps.voiced_consonants
+            else -1 if (p.kind == "rest" or p.symbol in ps.silent_nuclei) else 0
             for p in phrase.phonemes]), frames)
         voiced = (np.asarray(hts_voiced, dtype=bool) | (kinds == 1)) & (kinds != -1)
         pitch = phrase.pitch.values
@@ -201,14 +185,14 @@ class HTSSinger:
         if not np.any(model_f0_hz > 0):
             model_f0_hz = f0_hz
         model_f0_hz = np.where(voiced, model_f0_hz, 0.0)
-        # rests fade to silence within REST_FADE_FRAMES of the sung phonemes around them
+        # rests fade to silence within rest_fade_frames of the sung phonemes around them
         dist = _distance_to_false(rest)
-        log_gain = np.log(10.0) / 20.0 * REST_FLOOR_DB * np.clip(dist / REST_FADE_FRAMES, 0.0, 1.0)
+        log_gain = np.log(10.0) / 20.0 * t.rest_floor_db * np.clip(dist / t.rest_fade_frames, 0.0, 1.0)
         log_gain += np.log(10.0) / 20.0 * phrase.gain_db
         return VocodeJob(f0_hz=f0_hz, mgc=np.ascontiguousarray(mgc), lpf=np.ascontiguousarray(lpf),
                          voiced=voiced, model_f0_hz=model_f0_hz, log_gain=log_gain, alpha=self.alpha,
                          fft_size=self.fft_size, sample_rate_hz=self.sample_rate_hz,
-                         vocoder=self.vocoder)
+                         vocoder=self.vocoder, edge_fade_s=t.edge_fade_s)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -225,6 +209,11 @@ class VocodeJob:
     fft_size: int
     sample_rate_hz: int
     vocoder: str
+    edge_fade_s: float
+
+    def run(self, *, cancel: CancelToken | None = None) -> Audio:
+        """The phrase's audio (a :class:`~utagoe.voices.base.RenderJob`)."""
+        return Audio(vocode(self, cancel=cancel)[None, :], self.sample_rate_hz)
 
 
 def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
@@ -240,20 +229,15 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
     ov = OVERLAP_FRAMES
     cuts = _chunk_cuts(job.f0_hz, chunk_frames=CHUNK_FRAMES, overlap_frames=ov)
     for c0, c1 in zip(cuts, cuts[1:]):
-        if cancel is not None:
-            cancel.check()
+        check(cancel)
         a, b = max(0, c0 - ov), min(n, c1 + ov)
         la = mcep_to_log_amplitude(job.mgc[a:b], alpha=job.alpha, fft_size=job.fft_size)
         la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate)
         # HTS mel-cepstra model 16-bit sample values; the vocoders want [-1, 1]
         sp = np.exp(2.0 * (la + job.log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
         ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b])
-        if job.vocoder == "world":
-            y = world_synthesize(job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
-                                 frame_period_s=FRAME_PERIOD_S)
-        else:
-            y = synthesize(job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
-                           frame_period_s=FRAME_PERIOD_S, seed=c0)
+        y = vocode_frames(job.vocoder, job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
+                          frame_period_s=FRAME_PERIOD_S, seed=c0)
         # window: ramps over the overlaps, so neighbouring chunks cross-fade
         w = np.ones(len(y))
         if a < c0:
@@ -269,7 +253,7 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         m = min(len(y), len(out) - start)
         out[start:start + m] += (y * w)[:m]
     samples = out[: n * hop]
-    fade = min(int(EDGE_FADE_S * rate), len(samples) // 2)
+    fade = min(int(job.edge_fade_s * rate), len(samples) // 2)
     if fade > 0:
         ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade))
         samples[:fade] *= ramp
@@ -296,32 +280,3 @@ def _chunk_cuts(f0_hz: np.ndarray, *, chunk_frames: int, overlap_frames: int) ->
         cuts.append(cut)
     cuts.append(n)
     return cuts
-
-
-def _run_jobs(jobs, *, workers: int, cancel: CancelToken | None):
-    """Yield (index, samples) for each (index, VocodeJob), in this process or in
-    ``workers`` forked ones (where the platform can fork)."""
-    import multiprocessing
-
-    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for i, job in jobs:
-            yield i, vocode(job, cancel=cancel)
-        return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                             mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {pool.submit(vocode, job): i for i, job in jobs}
-        try:
-            for fut in as_completed(futures):
-                if cancel is not None:
-                    cancel.check()
-                yield futures[fut], fut.result()
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
-
-
-def make_song070(*, vocoder: str = "utagoe") -> HTSSinger:
-    return HTSSinger(SONG070_INFO, find_song070(), vocoder=vocoder)

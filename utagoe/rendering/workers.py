@@ -1,0 +1,99 @@
+"""Worker processes that run the voices' jobs: owned here, never by a voice.
+
+A :class:`WorkerPool` runs :class:`~utagoe.voices.base.RenderJob` objects in this
+process or, when more than one worker is allowed and there is more than one job,
+in forked worker processes started on first need. The jobs are deterministic,
+so the audio is the same whatever the number of workers. The workers die with
+the pool: on an error, a cancel or a signal turned into an exception the pool is
+terminated; on Linux each worker also dies if its parent is killed outright.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+from typing import Iterable, Iterator
+
+from ..audio import Audio
+from ..cancel import CancelToken, check
+from ..settings import effective_workers
+from ..voices.base import RenderJob
+
+
+def _worker_init() -> None:
+    """In each worker: leave Ctrl-C and SIGTERM/SIGHUP to the parent (which ends the
+    pool), and die with the parent even if it is killed outright."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def _run(item: tuple[int, RenderJob]) -> tuple[int, Audio]:
+    index, job = item
+    return index, job.run()
+
+
+class WorkerPool:
+    """Runs jobs with up to ``workers`` processes (see the module documentation).
+
+    Use it as a context manager; one pool serves every track of a render.
+    """
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = effective_workers(workers)
+        self._pool = None
+        self.can_fork = "fork" in multiprocessing.get_all_start_methods()
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.terminate()
+
+    def close(self) -> None:
+        """Let the workers finish and end them."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.close()
+            pool.join()
+
+    def terminate(self) -> None:
+        """End the workers now (their unfinished jobs are lost)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.terminate()
+            pool.join()
+
+    def run(self, jobs: Iterable[tuple[int, RenderJob]], *,
+            cancel: CancelToken | None = None) -> Iterator[tuple[int, Audio]]:
+        """``(index, audio)`` for each ``(index, job)``, in the order they finish."""
+        todo = list(jobs)
+        check(cancel)
+        if self.workers <= 1 or len(todo) <= 1 or not self.can_fork:
+            for index, job in todo:
+                check(cancel)
+                yield index, job.run(cancel=cancel)
+            return
+        if self._pool is None:
+            ctx = multiprocessing.get_context("fork")
+            self._pool = ctx.Pool(self.workers, initializer=_worker_init)
+        try:
+            for index, audio in self._pool.imap_unordered(_run, todo):
+                check(cancel)
+                yield index, audio
+        except BaseException:
+            self.terminate()
+            raise

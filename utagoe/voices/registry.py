@@ -1,0 +1,153 @@
+"""The voice catalogue: which singers exist, made on first use.
+
+The built-in singers are listed in one place, :func:`default_voices`. Third-party
+packages add voices through the ``utagoe.voices`` entry point group: each entry
+point names a factory ``factory(settings: VoiceSettings) -> Voice`` and is
+registered under the entry point's name. Plug-ins are loaded only when a voice
+is asked for (or the catalogue is listed); a plug-in that fails to load, or
+whose voice does not implement :class:`~utagoe.voices.base.Voice`, is reported in
+:attr:`VoiceRegistry.warnings` and left out, and the built-in singer still sings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from ..errors import UnknownNameError, VoiceError
+from ..settings import VoiceSettings
+from .base import SingerInfo, Voice
+
+#: ``factory(settings) -> Voice``
+VoiceFactory = Callable[[VoiceSettings], Voice]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    #: known up front for built-in voices; None for a plug-in until it is loaded
+    info: SingerInfo | None
+    factory: VoiceFactory | None
+    #: a plug-in's entry point (has .name, .value and .load()); None for built-ins
+    entry_point: Any = None
+
+
+class VoiceRegistry:
+    """Voices by name, each made on first use with the registry's :class:`VoiceSettings`."""
+
+    def __init__(self, settings: VoiceSettings | None = None) -> None:
+        self.settings = settings if settings is not None else VoiceSettings()
+        self._entries: dict[str, _Entry] = {}
+        self._made: dict[str, Voice] = {}
+        self._broken: dict[str, str] = {}
+        #: problems with plug-ins met so far (each a full sentence)
+        self.warnings: list[str] = []
+
+    # -- filling ----------------------------------------------------------------------
+
+    def register(self, info: SingerInfo, factory: VoiceFactory) -> None:
+        """Add a voice; its factory is called with the settings on first use."""
+        if info.name in self._entries:
+            raise VoiceError(f"a voice named {info.name!r} is registered twice")
+        self._entries[info.name] = _Entry(info, factory)
+
+    def add_plugins(self, entry_points: Iterable[Any]) -> None:
+        """Add plug-in voices from entry points (objects with ``name``, ``value`` and
+        ``load()``), without loading them."""
+        for ep in entry_points:
+            if ep.name in self._entries:
+                self._warn(f"voice plug-in {ep.name!r} ({ep.value}) is left out: a voice of "
+                           "that name is already installed")
+                continue
+            self._entries[ep.name] = _Entry(None, None, ep)
+
+    # -- looking up -------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Every voice name, built-in first (plug-ins are not loaded for this)."""
+        return list(self._entries)
+
+    @property
+    def default_name(self) -> str:
+        """The first built-in voice."""
+        for name, entry in self._entries.items():
+            if entry.entry_point is None:
+                return name
+        raise VoiceError("no voices are installed")
+
+    def infos(self) -> list[SingerInfo]:
+        """Every voice that can sing, built-in first; plug-ins are loaded to describe
+        them, and a broken one is left out with a warning."""
+        out = []
+        for name, entry in self._entries.items():
+            if entry.info is not None:
+                out.append(entry.info)
+                continue
+            try:
+                out.append(self.get(name).info)
+            except VoiceError:
+                continue  # already in self.warnings
+        return out
+
+    def get(self, name: str | None = None) -> Voice:
+        """The voice called ``name`` (default: the first built-in), made on first use."""
+        name = name or self.default_name
+        if name in self._made:
+            return self._made[name]
+        entry = self._entries.get(name)
+        if entry is None:
+            raise UnknownNameError("singer", name, self.names())
+        if name in self._broken:
+            raise VoiceError(self._broken[name])
+        if entry.entry_point is not None:
+            voice = self._load_plugin(name, entry.entry_point)
+        else:
+            assert entry.factory is not None
+            voice = entry.factory(self.settings)
+        self._made[name] = voice
+        return voice
+
+    # -- inside -----------------------------------------------------------------------
+
+    def _warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def _load_plugin(self, name: str, ep: Any) -> Voice:
+        what = f"voice plug-in {name!r} ({ep.value})"
+        try:
+            factory = ep.load()
+            voice = factory(self.settings)
+        except Exception as exc:  # a broken plug-in must not break the other voices
+            why = f"{what} failed to load: {type(exc).__name__}: {exc}"
+            self._broken[name] = why
+            self._warn(why)
+            raise VoiceError(why) from exc
+        missing = [m for m in ("info", "sample_rate_hz", "cache_keys", "track_jobs")
+                   if not hasattr(voice, m)]
+        if missing or not isinstance(voice, Voice):
+            why = (f"{what} does not implement the Voice protocol (missing: "
+                   f"{', '.join(missing) or 'a method'}); see utagoe.voices.base")
+            self._broken[name] = why
+            self._warn(why)
+            raise VoiceError(why)
+        return voice
+
+
+def plugin_entry_points() -> list[Any]:
+    """The installed ``utagoe.voices`` entry points."""
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group="utagoe.voices"))
+
+
+def default_voices(settings: VoiceSettings | None = None, *, plugins: bool = True) -> VoiceRegistry:
+    """The built-in singers, then the plug-ins' (filled here, in one place)."""
+    from .hts.song070 import SONG070_INFO, make_song070
+
+    reg = VoiceRegistry(settings)
+    reg.register(SONG070_INFO, make_song070)
+    if plugins:
+        try:
+            reg.add_plugins(plugin_entry_points())
+        except Exception as exc:  # broken package metadata must not stop the built-in singer
+            reg.warnings.append(f"voice plug-ins could not be listed: {type(exc).__name__}: {exc}")
+    return reg
