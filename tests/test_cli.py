@@ -72,17 +72,22 @@ def test_info(tmp_path, capsys):
     (["render", "{dir}/song.musicxml", "-o", "{dir}/nofolder/o.wav"], "does not exist"),
     (["render", "{dir}/song.musicxml", "-o", "{dir}/o.wav", "--singer", "nobody"], "song070"),
     (["render", "{dir}/song.musicxml", "-o", "{dir}/o.wav", "--part", "7"], "part"),
-    (["render", "{dir}", "-o", "{dir}/o.wav"], ""),
+    (["render", "{dir}", "-o", "{dir}/o.wav"], "is a folder"),
+    (["render", "{dir}/song.wav", "-o", "{dir}/song.wav", "--format", "musicxml"],
+     "would overwrite the input"),
 ])
 def test_errors_are_one_clear_message_and_status_2(tmp_path, capsys, args, needle):
     write(tmp_path, SONG.format(a="う", b="た"))
+    write(tmp_path, SONG.format(a="う", b="た"), name="song.wav")
     write(tmp_path, "<score-partwise><part-list>", name="bad.musicxml")
+    before = digest(tmp_path / "song.wav")
     args = [a.format(dir=tmp_path) for a in args]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("utagoe: error: ") and needle in err
     assert "Traceback" not in err
     assert not (tmp_path / "o.wav").exists()
+    assert digest(tmp_path / "song.wav") == before
 
 
 def test_unknown_lyrics_are_listed_with_positions_and_lenient_sings_them(tmp_path, capsys):
@@ -100,9 +105,12 @@ def test_api_load_render_save(tmp_path):
     src = write(tmp_path, SONG.format(a="きゃ", b="っ"))
     project = utagoe.load(src)
     assert [n.lyric for n in project.tracks[0].notes] == ["きゃ", "っ", "た"]
-    audio = utagoe.render(project)
+    result = utagoe.render(project)
+    audio = result.audio
     assert audio.sample_rate == 48000 and audio.samples.dtype.name == "float32"
-    assert audio.save(tmp_path / "a.wav").exists()
+    assert result.save(tmp_path / "a.wav").exists()
+    assert [t.name for t in result.tracks] == ["Voice"] and result.tracks[0].singer == "song070"
+    assert result.warnings == ()
     assert [s.name for s in utagoe.singers()][0] == "song070"
 
 

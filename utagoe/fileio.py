@@ -156,14 +156,22 @@ def check_output_path(path: str | os.PathLike) -> Path:
         raise FileError(out, f"cannot use the folder {parent}: {describe_os_error(exc)}") from None
     if not stat.S_ISDIR(pst.st_mode):
         raise FileError(out, f"{parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise FileError(out, f"cannot write in the folder {parent}: permission denied")
     try:
         name_max = os.pathconf(parent, "PC_NAME_MAX")
     except (OSError, ValueError, AttributeError):
         name_max = 255
     if len(os.fsencode(out.name)) > name_max:
         raise FileError(out, f"the name is too long for this file system (at most {name_max} bytes)")
+    # permissions alone do not tell (root, read-only or special file systems): try
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".utagoe-", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise FileError(out, f"cannot write in the folder {parent}: {describe_os_error(exc)}") from None
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
     return out
 
 

@@ -67,13 +67,14 @@ def check_text(owner: str, field: str, value: object) -> str:
 
 def check_fields(obj: object, owner: str, bounds: dict[str, tuple]) -> None:
     """Check each named field of ``obj``: ``bounds[name]`` is ``(lo, hi)`` or
-    ``(lo, hi, lo_open, hi_open)``; ints are checked as ints, the rest as numbers."""
+    ``(lo, hi, lo_open, hi_open)``; a field with int bounds must be an int, the
+    others any finite number."""
     for name, b in bounds.items():
         lo, hi = b[0], b[1]
         lo_open = b[2] if len(b) > 2 else False
         hi_open = b[3] if len(b) > 3 else False
         value = getattr(obj, name)
-        if isinstance(lo, int) and isinstance(hi, int) and not isinstance(value, float):
+        if isinstance(lo, int) and isinstance(hi, int):
             check_int(owner, name, value, lo=lo, hi=hi)
         else:
             check_number(owner, name, value, lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
