@@ -131,7 +131,7 @@ def format_report(r: ScoreReport) -> str:
     lines.append(f"tracks: {len(r.tracks)}, notes: {r.notes}")
     for t in r.tracks:
         rng = (f", range {midi_to_name(t.lowest)}-{midi_to_name(t.highest)}"
-               if t.lowest is not None else "")
+               if t.lowest is not None and t.highest is not None else "")
         lines.append(f"  track {t.number}: {t.name!r}{' (muted)' if t.muted else ''}, "
                      f"{_n(t.notes, 'note')}{rng}, lyrics {100 * t.coverage:.0f}% singable"
                      + (f", {t.continuations} held (+)" if t.continuations else ""))

@@ -311,7 +311,7 @@ def is_continuation(lyric: str) -> bool:
     if _is_continuation_text(text):
         return True
     m = _VCV_PREFIX.match(text)
-    return bool(m) and _is_continuation_text(text[m.end():])
+    return m is not None and _is_continuation_text(text[m.end():])
 
 
 @dataclass(frozen=True, slots=True)

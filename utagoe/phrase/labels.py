@@ -190,9 +190,9 @@ class _Unit:
     measure: int = 0
     phrase: int | None = None
     # filled in by the arithmetic
-    length: _Pos | None = None
-    measure_idx: _Pos | None = None
-    phrase_idx: _Pos | None = None
+    length: _Pos = field(default_factory=_Pos)
+    measure_idx: _Pos = field(default_factory=_Pos)
+    phrase_idx: _Pos = field(default_factory=_Pos)
     tempo: int = 0
 
 
@@ -201,7 +201,7 @@ class _Measure:
     start: int
     length: int
     pieces: list[_Piece] = field(default_factory=list)
-    max_pos: _Pos | None = None
+    max_pos: _Pos = field(default_factory=_Pos)
 
 
 # ---------------------------------------------------------------------------
@@ -546,7 +546,7 @@ def _signed(diff: int) -> str:
 
 def _note_fields(u: _Unit) -> list[str]:
     """d1..d8 / f1..f8 (and e1..e8) of a unit."""
-    if u.rest:
+    if u.rest or u.pitch is None:
         pitch, rel = _XX, _XX
     else:
         pitch, rel = _pitch_name(u.pitch), str(_relative_pitch(u.pitch, u.key))

@@ -55,9 +55,9 @@ def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool
             if not (0 <= i < len(audios)) or not need[i] or audios[i] is not None:
                 raise VoiceError(f"voice {plan.voice.info.name!r} returned phrase {i}, which "
                                  "was not asked for")
-            audios[i] = _checked(audio, plan, i)
+            checked = audios[i] = _checked(audio, plan, i)
             if cache is not None:
-                cache.put(plan.keys[i], audios[i])
+                cache.put(plan.keys[i], checked)
             rendered += 1
             advance(1)
     missing = [i for i, a in enumerate(audios) if a is None]
@@ -65,8 +65,8 @@ def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool
         raise VoiceError(f"voice {plan.voice.info.name!r} gave no audio for {len(missing)} "
                          f"phrase(s), the first at {plan.phrases[missing[0]].start_s:.2f} s")
     buf = np.zeros(num_samples, dtype=np.float32)
-    for phrase, audio in zip(plan.phrases, audios):
-        assert audio is not None
-        place(resample(audio, sample_rate_hz=sample_rate_hz), buf,
+    for phrase, sung in zip(plan.phrases, audios):
+        assert sung is not None
+        place(resample(sung, sample_rate_hz=sample_rate_hz), buf,
               start_sample=int(round(phrase.start_s * sample_rate_hz)))
     return TrackRender(Audio(buf[None, :], sample_rate_hz), rendered, cached)

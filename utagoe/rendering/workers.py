@@ -10,6 +10,7 @@ terminated; on Linux each worker also dies if its parent is killed outright.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import signal
 import sys
 from typing import Iterable, Iterator
@@ -51,7 +52,7 @@ class WorkerPool:
 
     def __init__(self, workers: int = 1) -> None:
         self.workers = effective_workers(workers)
-        self._pool = None
+        self._pool: multiprocessing.pool.Pool | None = None
         self.can_fork = "fork" in multiprocessing.get_all_start_methods()
 
     def __enter__(self) -> "WorkerPool":
@@ -87,11 +88,12 @@ class WorkerPool:
                 check(cancel)
                 yield index, job.run(cancel=cancel)
             return
-        if self._pool is None:
-            ctx = multiprocessing.get_context("fork")
-            self._pool = ctx.Pool(self.workers, initializer=_worker_init)
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = multiprocessing.get_context("fork").Pool(
+                self.workers, initializer=_worker_init)
         try:
-            for index, audio in self._pool.imap_unordered(_run, todo):
+            for index, audio in pool.imap_unordered(_run, todo):
                 check(cancel)
                 yield index, audio
         except BaseException:

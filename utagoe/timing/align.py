@@ -109,12 +109,12 @@ def align(notes, note_phonemes, time_axis, *, phonemes: PhonemeSet,
             continue
         if note_phonemes[ni].continuation or not note_phonemes[ni].syllables:
             continue
-        prev = segs[k - 1]
-        if prev[3] - prev[2] < settings.lead_min_previous_s:
+        before = segs[k - 1]
+        if before[3] - before[2] < settings.lead_min_previous_s:
             continue
-        lead = min(settings.vowel_lead_s, settings.max_lead_share * (prev[3] - prev[2]))
-        if lead > 0 and abs(prev[3] - s) < 1e-9:
-            prev[3] -= lead
+        lead = min(settings.vowel_lead_s, settings.max_lead_share * (before[3] - before[2]))
+        if lead > 0 and abs(before[3] - s) < 1e-9:
+            before[3] -= lead
             segs[k][2] -= lead
 
     # 3. consonants: carve them out of the end of the segment before

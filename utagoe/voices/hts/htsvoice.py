@@ -383,7 +383,7 @@ def _parse_trees(text: str, table: _QuestionTable, what: str) -> list[tuple[int,
     encoded as ``-pdf`` (to be checked against the PDF counts later)."""
     tokens = _tokens(text)
     local_q: dict[str, int] = {}
-    trees = []
+    trees: list[tuple[int, tuple[str, ...], int, list[int], list[int], list[int]]] = []
     pos = 0
     n = len(tokens)
     while pos < n:
@@ -482,6 +482,7 @@ def _leaf_ref(ref: int, npdf: int, where: str) -> int:
 def _build_model(pdf_bytes: bytes, tree_text: str | None, table: _QuestionTable, *,
                  vector_length: int, num_windows: int, is_msd: bool, what: str,
                  tree_states: tuple[int, ...]) -> HTSModel:
+    raw: list[tuple[int, tuple[str, ...], int, list[int], list[int], list[int]]]
     if tree_text is None:
         raw = [(s, ("*",), -1, [], [], []) for s in tree_states[:1]]
     else:
