@@ -30,6 +30,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/signals.py: the generated inputs, shared with the tests
+
+import signals  # noqa: E402
 
 FS = 48000
 FRAME_S = 0.005
@@ -39,59 +42,26 @@ FFT = 2048
 
 # ---------------------------------------------------------------- inputs
 
-def formant_envelope(n_frames: int, *, shift: np.ndarray | None = None) -> np.ndarray:
-    """Power envelope (n_frames, FFT//2+1) of four resonances and a tilt, at about -20 dBFS."""
-    f = np.arange(FFT // 2 + 1) * FS / FFT
-    shift = np.ones(n_frames) if shift is None else shift
-    env = np.zeros((n_frames, f.size))
-    for fc, bw, gain in [(700, 90, 1.0), (1200, 110, 0.6), (2600, 160, 0.25), (3500, 220, 0.15)]:
-        fc_t = fc * shift[:, None]
-        env += gain / (1.0 + ((f[None, :] - fc_t) / (bw / 2)) ** 2)
-    env *= 1.0 / (1.0 + (f / 4000.0) ** 2)[None, :]
-    env += 1e-4
-    return env * 2e-2
-
-
 def synthetic_inputs():
     """(f0, sp, ap): 4 s. Glide 220 -> 440 Hz, vibrato around 330 Hz, a 150 ms
     unvoiced gap, a second run at 262 Hz; formants drift a little."""
-    n = 800
-    t = np.arange(n) * FRAME_S
-    f0 = np.zeros(n)
-    a = (t >= 0.1) & (t < 1.6)
-    f0[a] = 220.0 * 2 ** ((t[a] - 0.1) / 1.5)
-    b = (t >= 1.6) & (t < 2.6)
-    f0[b] = 330.0 * 2 ** (50 / 1200 * np.sin(2 * np.pi * 5.5 * (t[b] - 1.6)))
-    c = (t >= 2.75) & (t < 3.9)
-    f0[c] = 262.0
-    shift = 1.0 + 0.08 * np.sin(2 * np.pi * 0.7 * t)
-    sp = formant_envelope(n, shift=shift)
-    sp[t < 0.1] *= 1e-4                    # near-silence before the first note
-    gap = (t >= 2.6) & (t < 2.75)
-    f = np.arange(FFT // 2 + 1) * FS / FFT
-    sp[gap] = 3e-3 * (f / 6000.0) ** 2 / (1 + (f / 6000.0) ** 4) + 1e-9  # a fricative-like hiss
-    ap = np.ones_like(sp)
-    ap_voiced = np.clip(1.0 / (1.0 + np.exp(-(f - 5000.0) / 600.0)), 0.001, 1.0)
-    ap[f0 > 0] = ap_voiced
-    return f0, sp, ap
+    return signals.sung_vocoder_inputs(sample_rate_hz=FS, fft_size=FFT, frame_period_s=FRAME_S, duration_s=4.0,
+                                       onset_s=0.1, glide_end_s=1.6, vibrato_end_s=2.6, hiss_end_s=2.75,
+                                       held_end_s=3.9)
 
 
 def singer_vocoder_inputs(project) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """[(f0, sp, ap)]: exactly what the built-in singer hands its vocoder while
     rendering ``project`` (one entry per vocoder call, i.e. per phrase chunk).
 
-    Whatever vocoder function the singer module calls (WORLD's, or ours once it
-    is switched over) is replaced, for the render, by one that records its
-    inputs and returns silence."""
+    The vocoder functions (WORLD's and ours: where they are defined, and any name
+    the singer module binds them to) are replaced, for the render, by one that
+    records its inputs and returns silence."""
     import utagoe.voices.hts.singer as singer_module
     from utagoe.dsp import vocoder, world
     from utagoe.rendering.engine import render_project
-    from utagoe.voices.base import default_voices
+    from utagoe.voices.registry import default_voices
 
-    targets = (world.world_synthesize, vocoder.synthesize)
-    names = [n for n, v in vars(singer_module).items() if any(v is t for t in targets)]
-    if not names:
-        raise RuntimeError("the singer module calls neither world_synthesize nor vocoder.synthesize")
     captured = []
 
     def record(f0_hz, power_envelope, aperiodicity, *, sample_rate_hz, frame_period_s, **_):
@@ -99,14 +69,18 @@ def singer_vocoder_inputs(project) -> list[tuple[np.ndarray, np.ndarray, np.ndar
                          np.array(aperiodicity, dtype=np.float64)))
         return np.zeros(len(f0_hz) * round(sample_rate_hz * frame_period_s))
 
-    saved = {n: getattr(singer_module, n) for n in names}
+    originals = (world.world_synthesize, vocoder.synthesize)
+    saved = [(world, "world_synthesize", world.world_synthesize), (vocoder, "synthesize", vocoder.synthesize)]
+    saved += [(singer_module, n, v) for n, v in vars(singer_module).items() if any(v is f for f in originals)]
     try:
-        for n in names:
-            setattr(singer_module, n, record)
+        for module, name, _ in saved:
+            setattr(module, name, record)
         render_project(project, voices=default_voices(plugins=False))
     finally:
-        for n, v in saved.items():
-            setattr(singer_module, n, v)
+        for module, name, value in saved:
+            setattr(module, name, value)
+    if not captured:
+        raise RuntimeError("the singer vocoded nothing through world_synthesize or vocoder.synthesize")
     return captured
 
 
@@ -177,7 +151,8 @@ def envelope_db(y: np.ndarray, f0: np.ndarray) -> np.ndarray:
     return 10 * np.log10(est[steady_voiced(f0)][:, BAND])
 
 
-BAND = (np.arange(FFT // 2 + 1) * FS / FFT >= 100) & (np.arange(FFT // 2 + 1) * FS / FFT <= 8000)
+_FREQS_HZ = signals.bin_frequencies_hz(sample_rate_hz=FS, fft_size=FFT)
+BAND = (_FREQS_HZ >= 100) & (_FREQS_HZ <= 8000)
 
 
 def frame_power(y: np.ndarray, n_frames: int) -> np.ndarray:

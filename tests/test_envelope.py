@@ -1,17 +1,18 @@
 import numpy as np
 import pytest
 
+import signals
 from utagoe.dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
 
 RATE = 48000
 FFT = 2048
-HZ = np.arange(FFT // 2 + 1) * RATE / FFT
+HZ = signals.bin_frequencies_hz(sample_rate_hz=RATE, fft_size=FFT)
 
 
 def test_harmonic_envelope_removes_ripple_at_the_analysis_f0():
     f0 = 300.0
-    smooth = -((HZ - 800) / 600) ** 2 / 4          # one broad formant, natural log units
-    ripple = 1.5 * np.cos(2 * np.pi * HZ / f0)     # peaks on the harmonics of 300 Hz
+    smooth = signals.broad_formant_log_amplitude(sample_rate_hz=RATE, fft_size=FFT, centre_hz=800.0, width_hz=600.0)
+    ripple = signals.harmonic_ripple_log_amplitude(f0, sample_rate_hz=RATE, fft_size=FFT, depth=1.5)
     la = np.tile(smooth + ripple, (3, 1))
     out = harmonic_log_amplitude(la, np.array([f0, f0, 0.0]), sample_rate_hz=RATE)
     band = (HZ > 300) & (HZ < 4000)

@@ -4,21 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import signals
 from utagoe.dsp.mcep import (
     lpf_to_aperiodicity,
     mcep_to_log_amplitude,
     mcep_to_power_envelope,
     warped_frequency,
 )
-
-
-def _mcep(frames: int, order: int, seed: int) -> np.ndarray:
-    """Seeded mel-cepstra shaped like speech: a gain term and decaying coefficients."""
-    rng = np.random.default_rng(seed)
-    decay = 0.8 ** np.arange(order + 1)
-    mc = rng.normal(0.0, 1.0, (frames, order + 1)) * decay
-    mc[:, 0] = rng.uniform(-3.0, 6.0, frames)
-    return mc
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.42, 0.55, 0.77])
@@ -28,7 +20,7 @@ def test_power_envelope_matches_pysptk(alpha, fft_size):
     # alpha 0.77 and fft_size 512 that truncation alone costs ~1e-3; ours is
     # closed-form, see test_bins_do_not_depend_on_fft_size)
     pysptk = pytest.importorskip("pysptk", reason="pysptk is only the reference here")
-    mc = _mcep(40, 34, seed=int(alpha * 100) + fft_size)
+    mc = signals.random_mel_cepstrum(40, order=34, seed=int(alpha * 100) + fft_size)
     ours = mcep_to_power_envelope(mc, alpha=alpha, fft_size=fft_size)
     ref = pysptk.mc2sp(np.ascontiguousarray(mc), alpha, fft_size)
     assert ours.shape == ref.shape == (40, fft_size // 2 + 1)
@@ -36,14 +28,14 @@ def test_power_envelope_matches_pysptk(alpha, fft_size):
 
 
 def test_bins_do_not_depend_on_fft_size():
-    mc = _mcep(6, 34, seed=4)
+    mc = signals.random_mel_cepstrum(6, order=34, seed=4)
     coarse = mcep_to_log_amplitude(mc, alpha=0.77, fft_size=512)
     fine = mcep_to_log_amplitude(mc, alpha=0.77, fft_size=4096)
     np.testing.assert_allclose(coarse, fine[:, ::8], rtol=0, atol=1e-12)
 
 
 def test_log_amplitude_without_warping_is_the_cepstrum_fft():
-    mc = _mcep(5, 20, seed=1)
+    mc = signals.random_mel_cepstrum(5, order=20, seed=1)
     fft_size = 256
     # log|H(w)| = sum_m c_m cos(m w): the real part of the FFT of the one-sided cepstrum
     expected = np.fft.rfft(mc, n=fft_size, axis=1).real
@@ -51,7 +43,7 @@ def test_log_amplitude_without_warping_is_the_cepstrum_fft():
 
 
 def test_shapes_and_power_relation():
-    mc = _mcep(3, 10, seed=2)
+    mc = signals.random_mel_cepstrum(3, order=10, seed=2)
     one = mcep_to_log_amplitude(mc[0], alpha=0.55, fft_size=64)
     assert one.shape == (33,)
     many = mcep_to_log_amplitude(mc, alpha=0.55, fft_size=64)
@@ -75,7 +67,7 @@ def test_warped_frequency():
 
 
 def test_bad_arguments():
-    mc = _mcep(2, 4, seed=3)
+    mc = signals.random_mel_cepstrum(2, order=4, seed=3)
     with pytest.raises(ValueError):
         mcep_to_power_envelope(mc, alpha=1.0, fft_size=64)
     with pytest.raises(ValueError):
@@ -86,19 +78,13 @@ def test_bad_arguments():
         lpf_to_aperiodicity(np.zeros((2, 31)), fft_size=16)
 
 
-def _windowed_sinc(n_taps: int, cutoff: float) -> np.ndarray:
-    k = np.arange(n_taps) - (n_taps - 1) / 2
-    h = 2 * cutoff * np.sinc(2 * cutoff * k) * np.hamming(n_taps)
-    return h / h.sum()
-
-
 def test_lpf_to_aperiodicity():
     fft_size = 1024
-    lowpass = _windowed_sinc(31, 6000 / 48000)
+    lowpass = signals.windowed_sinc_lowpass(31, cutoff_hz=6000.0, sample_rate_hz=48000)
     lpf = np.stack([lowpass, lowpass, np.eye(31)[15], np.zeros(31)])
     ap = lpf_to_aperiodicity(lpf, fft_size=fft_size, voiced=np.array([True, False, True, True]))
     assert ap.shape == (4, fft_size // 2 + 1)
-    freqs_hz = np.arange(fft_size // 2 + 1) * 48000 / fft_size
+    freqs_hz = signals.bin_frequencies_hz(sample_rate_hz=48000, fft_size=fft_size)
     assert np.all(ap[0, freqs_hz < 3000] < 0.05)       # periodic below the cut-off
     assert np.all(ap[0, freqs_hz > 10000] > 0.95)      # noise above it
     crossing = freqs_hz[np.argmin(np.abs(ap[0] - np.sqrt(0.5)))]

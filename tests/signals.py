@@ -1,0 +1,188 @@
+"""Generated test signals, shared by the tests and the benchmarks.
+
+Every function here is pure: the same arguments give the same array, and
+whatever is random is drawn from a ``seed`` argument. Names carry their units
+(``_hz``, ``_s``); nothing has a default sample rate. Spectral envelopes are
+power spectra and aperiodicities ratios, both in WORLD's layout:
+``(frames, fft_size // 2 + 1)``, bin k at ``k * sample_rate_hz / fft_size``.
+
+Tests import this as ``import signals``: pytest puts ``tests/`` on ``sys.path``
+when it loads ``tests/conftest.py`` (there is no ``tests/__init__.py``). The
+benchmarks put ``tests/`` on ``sys.path`` themselves.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: (centre Hz, bandwidth Hz, gain) of the resonances of :func:`formant_envelope`
+FORMANTS = ((700.0, 90.0, 1.0), (1200.0, 110.0, 0.6), (2600.0, 160.0, 0.25), (3500.0, 220.0, 0.15))
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def bin_frequencies_hz(*, sample_rate_hz: int, fft_size: int) -> np.ndarray:
+    """The centre frequency of each of the ``fft_size // 2 + 1`` bins of a real FFT."""
+    return np.arange(fft_size // 2 + 1) * sample_rate_hz / fft_size
+
+
+def frame_times_s(n_frames: int, *, frame_period_s: float) -> np.ndarray:
+    """The time of each of ``n_frames`` frames, the first at 0."""
+    return np.arange(n_frames) * frame_period_s
+
+
+# --------------------------------------------------------------------------- waveforms
+
+
+def sine(frequency_hz: float, *, duration_s: float, sample_rate_hz: int, amplitude: float = 1.0) -> np.ndarray:
+    """``amplitude * sin(2 pi f t)`` sampled from t = 0 for ``duration_s`` (float64)."""
+    t = np.arange(round(duration_s * sample_rate_hz)) / sample_rate_hz
+    return amplitude * np.sin(2 * np.pi * frequency_hz * t)
+
+
+# --------------------------------------------------------------------------- F0 curves
+
+
+def f0_glide_hz(n_frames: int, *, start_hz: float, octaves: float) -> np.ndarray:
+    """An F0 curve rising ``octaves`` octaves from ``start_hz``, linear in log
+    frequency, over ``n_frames`` frames (the last frame just short of the top)."""
+    return start_hz * 2 ** (np.arange(n_frames) / n_frames * octaves)
+
+
+# --------------------------------------------------------------------------- spectral envelopes
+
+
+def formant_envelope(n_frames: int, *, sample_rate_hz: int, fft_size: int,
+                     shift: np.ndarray | None = None) -> np.ndarray:
+    """Power envelope of a vowel: the four resonances of :data:`FORMANTS` over a
+    spectral tilt (-6 dB/octave above 4 kHz) and a floor, at about -20 dBFS.
+
+    ``shift`` (n_frames,) scales every formant frequency of each frame (1: as listed).
+    """
+    freqs_hz = bin_frequencies_hz(sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    shift = np.ones(n_frames) if shift is None else np.asarray(shift)
+    env = np.zeros((n_frames, freqs_hz.size))
+    for centre_hz, bandwidth_hz, gain in FORMANTS:
+        env += gain / (1.0 + ((freqs_hz[None, :] - centre_hz * shift[:, None]) / (bandwidth_hz / 2)) ** 2)
+    env *= 1.0 / (1.0 + (freqs_hz / 4000.0) ** 2)[None, :]
+    return (env + 1e-4) * 2e-2
+
+
+def hiss_envelope(n_frames: int, *, sample_rate_hz: int, fft_size: int, peak_hz: float = 6000.0) -> np.ndarray:
+    """Power envelope of a fricative: a broad hump peaking at ``peak_hz``, the same every frame."""
+    x = bin_frequencies_hz(sample_rate_hz=sample_rate_hz, fft_size=fft_size) / peak_hz
+    return np.tile(3e-3 * x ** 2 / (1 + x ** 4) + 1e-9, (n_frames, 1))
+
+
+def voiced_aperiodicity(n_frames: int, *, sample_rate_hz: int, fft_size: int,
+                        noise_above_hz: float = 5000.0) -> np.ndarray:
+    """Aperiodicity of a sung vowel: periodic (0.001) below ``noise_above_hz``,
+    noise (1) above it, a logistic step 600 Hz wide between; the same every frame."""
+    freqs_hz = bin_frequencies_hz(sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    ap = np.clip(1.0 / (1.0 + np.exp(-(freqs_hz - noise_above_hz) / 600.0)), 0.001, 1.0)
+    return np.tile(ap, (n_frames, 1))
+
+
+def broad_formant_log_amplitude(*, sample_rate_hz: int, fft_size: int, centre_hz: float = 800.0,
+                                width_hz: float = 600.0) -> np.ndarray:
+    """One broad formant as a log amplitude (natural log) per bin: a parabola
+    peaking at 0 on ``centre_hz``, -1/4 at ``width_hz`` from it."""
+    freqs_hz = bin_frequencies_hz(sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    return -((freqs_hz - centre_hz) / width_hz) ** 2 / 4
+
+
+def harmonic_ripple_log_amplitude(f0_hz: float, *, sample_rate_hz: int, fft_size: int,
+                                  depth: float = 1.5) -> np.ndarray:
+    """The ripple a harmonic analysis leaves in an envelope, as a log amplitude
+    per bin: ``depth * cos(2 pi f / f0)``, peaks on the harmonics of ``f0_hz``."""
+    freqs_hz = bin_frequencies_hz(sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    return depth * np.cos(2 * np.pi * freqs_hz / f0_hz)
+
+
+# --------------------------------------------------------------------------- vocoder inputs (F0, envelope, aperiodicity)
+
+
+def sung_vocoder_inputs(*, sample_rate_hz: int, fft_size: int, frame_period_s: float, duration_s: float,
+                        onset_s: float, glide_end_s: float, vibrato_end_s: float, hiss_end_s: float,
+                        held_end_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f0_hz, power_envelope, aperiodicity) of a short sung line, frame by frame.
+
+    Near silence until ``onset_s``; an octave glide from 220 Hz up to
+    ``glide_end_s``; vibrato (5.5 Hz, +-50 cents) around 330 Hz up to
+    ``vibrato_end_s``; an unvoiced hiss up to ``hiss_end_s``; 262 Hz held up to
+    ``held_end_s``; unvoiced to ``duration_s``. The formants drift by +-8% at
+    0.7 Hz throughout; voiced frames get :func:`voiced_aperiodicity`, the others 1.
+    """
+    n = round(duration_s / frame_period_s)
+    t = frame_times_s(n, frame_period_s=frame_period_s)
+    f0 = np.zeros(n)
+    glide = (t >= onset_s) & (t < glide_end_s)
+    f0[glide] = 220.0 * 2 ** ((t[glide] - onset_s) / (glide_end_s - onset_s))
+    vibrato = (t >= glide_end_s) & (t < vibrato_end_s)
+    f0[vibrato] = 330.0 * 2 ** (50 / 1200 * np.sin(2 * np.pi * 5.5 * (t[vibrato] - glide_end_s)))
+    held = (t >= hiss_end_s) & (t < held_end_s)
+    f0[held] = 262.0
+    sp = formant_envelope(n, sample_rate_hz=sample_rate_hz, fft_size=fft_size,
+                          shift=1.0 + 0.08 * np.sin(2 * np.pi * 0.7 * t))
+    sp[t < onset_s] *= 1e-4
+    hiss = (t >= vibrato_end_s) & (t < hiss_end_s)
+    sp[hiss] = hiss_envelope(int(hiss.sum()), sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    ap = np.ones_like(sp)
+    ap[f0 > 0] = voiced_aperiodicity(int((f0 > 0).sum()), sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    return f0, sp, ap
+
+
+def random_vocoder_inputs(n_frames: int, *, seed: int, sample_rate_hz: int,
+                          fft_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f0_hz, power_envelope, aperiodicity): about 70% of frames voiced at a
+    random F0 in 80-900 Hz (jumping every frame), the formant envelope, and a
+    uniformly random aperiodicity per bin."""
+    rng = np.random.default_rng(seed)
+    f0 = np.where(rng.random(n_frames) > 0.3, rng.uniform(80, 900, n_frames), 0.0)
+    sp = formant_envelope(n_frames, sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+    ap = rng.random(sp.shape)
+    return f0, sp, ap
+
+
+def voicing_bursts(n_frames: int, *, seed: int, sample_rate_hz: int,
+                   fft_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(f0_hz, power_envelope, aperiodicity): runs of 6-13 frames, each at random
+    one of a loud voiced burst (10x :func:`formant_envelope`, F0 150-600 Hz),
+    a hiss (:func:`hiss_envelope`) or silence (-90 dB)."""
+    rng = np.random.default_rng(seed)
+    f0 = np.zeros(n_frames)
+    sp = np.full((n_frames, fft_size // 2 + 1), 1e-9)
+    pos = 0
+    while pos < n_frames:
+        run = int(rng.integers(6, 14))
+        kind = int(rng.integers(0, 3))
+        if kind == 0:
+            f0[pos:pos + run] = rng.uniform(150, 600)
+            sp[pos:pos + run] = formant_envelope(1, sample_rate_hz=sample_rate_hz, fft_size=fft_size) * 10
+        elif kind == 1:
+            sp[pos:pos + run] = hiss_envelope(1, sample_rate_hz=sample_rate_hz, fft_size=fft_size)
+        pos += run
+    ap = np.where(f0[:, None] > 0, voiced_aperiodicity(1, sample_rate_hz=sample_rate_hz, fft_size=fft_size), 1.0)
+    return f0, sp, ap
+
+
+# --------------------------------------------------------------------------- HTS-style parameters
+
+
+def random_mel_cepstrum(n_frames: int, *, order: int, seed: int) -> np.ndarray:
+    """(n_frames, order + 1) mel-cepstra shaped like speech: a gain term c0 in
+    [-3, 6) and coefficients drawn from N(0, 1) decaying as 0.8^m."""
+    rng = np.random.default_rng(seed)
+    decay = 0.8 ** np.arange(order + 1)
+    mc = rng.normal(0.0, 1.0, (n_frames, order + 1)) * decay
+    mc[:, 0] = rng.uniform(-3.0, 6.0, n_frames)
+    return mc
+
+
+def windowed_sinc_lowpass(n_taps: int, *, cutoff_hz: float, sample_rate_hz: int) -> np.ndarray:
+    """A linear-phase low-pass FIR filter (Hamming-windowed sinc, unit DC gain),
+    as the HTS LPF stream carries one per frame."""
+    cutoff = cutoff_hz / sample_rate_hz
+    k = np.arange(n_taps) - (n_taps - 1) / 2
+    h = 2 * cutoff * np.sinc(2 * cutoff * k) * np.hamming(n_taps)
+    return h / h.sum()
