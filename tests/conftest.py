@@ -32,15 +32,21 @@ def real_files(shared: Path, folder: str, pattern: str) -> list[Path]:
 
 @pytest.fixture(scope="session")
 def builtin_voices():
-    """The installed voices without plugins; skips where the built-in singer is unavailable."""
+    """The installed voices without plugins.
+
+    The built-in singer's voice file ships inside pysinsy and it sings through
+    pyworld, both dependencies of utagoe: where it cannot be made, the install is
+    broken and every test that needs it fails (never skips), saying why.
+    """
     from utagoe.errors import VoiceError
     from utagoe.voices.base import default_voices
 
     try:
         reg = default_voices(plugins=False)
         reg.get("song070")
-    except VoiceError as exc:
-        pytest.skip(f"built-in singer unavailable: {exc}")
+    except (VoiceError, ImportError) as exc:
+        pytest.fail(f"the built-in singer cannot be made ({type(exc).__name__}: {exc}); pysinsy and pyworld "
+                    "are dependencies of utagoe: reinstall with pip install -e '.[test]'", pytrace=False)
     return reg
 
 

@@ -1,17 +1,20 @@
 """HTS voice reader and parameter generation, checked against the HTS engine.
 
 The reference is the hts_engine API compiled into pysinsy's extension module
-(and pyopenjtalk's), driven through ctypes with phoneme alignment on. Those
-tests skip, saying why, where the packages are absent.
+(and pyopenjtalk's), driven through ctypes with phoneme alignment on. pysinsy
+is a dependency of utagoe: where it, its voice or its engine is missing the
+tests fail, saying why. pyopenjtalk comes with the test extras
+(``pyopenjtalk-plus``); its tests skip only where it is not installed at all.
 """
 from __future__ import annotations
 
 import ctypes
-import glob
+import importlib.machinery
 import importlib.util
 import re
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -30,25 +33,50 @@ def _package_dir(name: str) -> Path | None:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def _extension(package_dir: Path | None, name: str) -> str | None:
+    """The compiled extension module ``name`` inside a package folder (any platform's suffix)."""
+    if package_dir is None:
+        return None
+    hits = [package_dir / (name + suffix) for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+    return next((str(p) for p in hits if p.is_file()), None)
+
+
 _SINSY_DIR = _package_dir("pysinsy")
 _OJT_DIR = _package_dir("pyopenjtalk")
 SONG_VOICE = None if _SINSY_DIR is None else _SINSY_DIR / "htsvoice" / "nitech_jp_song070_f001.htsvoice"
 SPEECH_VOICE = None if _OJT_DIR is None else _OJT_DIR / "htsvoice" / "mei_normal.htsvoice"
+SINSY_SO = _extension(_SINSY_DIR, "sinsy")
+OJT_SO = _extension(_OJT_DIR, "htsengine")
+
+#: what to do about a broken pysinsy (a dependency, so its tests fail rather than skip)
+_REINSTALL = "pysinsy==0.0.5 is a dependency of utagoe: reinstall with pip install -e '.[test]'"
 
 
-def _first(pattern: str) -> str | None:
-    hits = sorted(glob.glob(pattern))
-    return hits[0] if hits else None
+def _broken(message: str) -> NoReturn:
+    pytest.fail(message, pytrace=False)
 
 
-SINSY_SO = None if _SINSY_DIR is None else _first(str(_SINSY_DIR / "sinsy*.so"))
-OJT_SO = None if _OJT_DIR is None else _first(str(_OJT_DIR / "htsengine*.so"))
+def _require_sinsy() -> None:
+    if _SINSY_DIR is None:
+        _broken(f"pysinsy is not installed; {_REINSTALL}")
+    if SONG_VOICE is None or not SONG_VOICE.is_file():
+        _broken(f"pysinsy is installed but {SONG_VOICE} is missing; {_REINSTALL}")
+
+
+def _require_pyopenjtalk() -> None:
+    """Skips where pyopenjtalk is not installed (it is only a test extra); fails
+    where it is installed without the voice or engine these tests use."""
+    if _OJT_DIR is None:
+        pytest.skip("pyopenjtalk is not installed (the test extras bring it: pip install -e '.[test]')")
+    if SPEECH_VOICE is None or not SPEECH_VOICE.is_file():
+        _broken(f"pyopenjtalk is installed but {SPEECH_VOICE} is missing (expected pyopenjtalk-plus)")
+    if OJT_SO is None:
+        _broken(f"pyopenjtalk is installed but its compiled HTS engine (htsengine) is not in {_OJT_DIR}")
 
 
 @pytest.fixture(scope="module")
 def song_voice():
-    if SONG_VOICE is None or not SONG_VOICE.exists():
-        pytest.skip("pysinsy's nitech_jp_song070_f001.htsvoice is not installed")
+    _require_sinsy()
     return read_htsvoice(SONG_VOICE)
 
 
@@ -95,9 +123,10 @@ class HTSEngine:
     """Minimal ctypes driver of a compiled hts_engine API (test-only)."""
 
     def __init__(self, so_path: str, voice_path: Path) -> None:
+        self.so_path = so_path
         lib = _c.CDLL(so_path)
         if not hasattr(lib, "HTS_Engine_initialize"):
-            pytest.skip(f"{so_path} does not export the HTS_Engine_* functions")
+            _broken(f"{so_path} does not export the HTS_Engine_* functions")
         self.lib = lib
         self.buf = _c.create_string_buffer(1 << 16)  # HTS_Engine is well under 1 KiB
         vp, sz, ch, dbl = _c.c_void_p, _c.c_size_t, _c.c_char, _c.c_double
@@ -122,7 +151,7 @@ class HTSEngine:
         lib.HTS_Engine_initialize(self.buf)
         voices = (_c.c_char_p * 1)(str(voice_path).encode())
         if lib.HTS_Engine_load(self.buf, voices, 1) != b"\x01":
-            pytest.skip(f"the HTS engine in {so_path} cannot load {voice_path}")
+            _broken(f"the HTS engine in {so_path} cannot load {voice_path}")
         lib.HTS_Engine_set_phoneme_alignment_flag(self.buf, b"\x01")
         head = _EngineHead.from_buffer(self.buf)
         ms = head.ms
@@ -139,7 +168,8 @@ class HTSEngine:
         saved = []
         if not use_gv:
             if not self.layout_ok:
-                pytest.skip("cannot switch GV off: HTS_Engine struct layout not recognised")
+                _broken(f"cannot switch GV off: the HTS_Engine struct layout of {self.so_path} is not "
+                        "the one of hts_engine API 1.09/1.10 that this test knows")
             ms = self._head.ms
             gv_models = [ms.gv[0][j] for j in range(ms.num_streams)]
             saved = [m.vector_length for m in gv_models]
@@ -226,7 +256,7 @@ def _sinsy_labels(tmp_path: Path, notes: list, tempo: int) -> list[str]:
     try:
         import pysinsy
     except Exception as exc:  # pysinsy imports pkg_resources (setuptools<81)
-        pytest.skip(f"pysinsy cannot be imported: {exc}")
+        _broken(f"pysinsy cannot be imported ({type(exc).__name__}: {exc}); it needs setuptools<81; {_REINSTALL}")
     xml = tmp_path / "song.musicxml"
     xml.write_text(_musicxml(notes, tempo=tempo), encoding="utf-8")
     return list(pysinsy.extract_fullcontext(str(xml)))
@@ -270,13 +300,14 @@ def _htk_lines(contexts: list[str], frames: list[int]) -> list[str]:
 
 
 def _compare(ours: GeneratedParameters, durations, params) -> dict[str, float]:
+    """Asserts identical state durations and shapes; returns how far the rest is from the engine's."""
     mgc, lf0, lpf = params
     hts_voiced = lf0[:, 0] > HTS_NODATA / 2
     both = hts_voiced & ours.voiced
     assert np.array_equal(ours.state_frames.reshape(-1), durations)
     assert ours.mgc.shape == mgc.shape and ours.lpf.shape == lpf.shape and ours.lf0.shape == (mgc.shape[0],)
     return {
-        "voicing_agreement": float(np.mean(hts_voiced == ours.voiced)),
+        "voicing_mismatches": int(np.sum(hts_voiced != ours.voiced)),
         "mgc_mean_abs": float(np.mean(np.abs(ours.mgc - mgc))),
         "mgc_max_abs": float(np.max(np.abs(ours.mgc - mgc))),
         "lf0_max_abs": float(np.max(np.abs(ours.lf0[both] - lf0[both, 0]))) if both.any() else 0.0,
@@ -284,10 +315,32 @@ def _compare(ours: GeneratedParameters, durations, params) -> dict[str, float]:
     }
 
 
+# How far our parameters are from the HTS engine's, measured (2026-12, x86-64
+# Linux, numpy 2.4, scipy 1.17; pysinsy 0.0.5's engine, pyopenjtalk-plus 0.4.1's)
+# on test_matches_hts_engine_song's song (seed 5) and seven other seeds, with and
+# without GV, and on the speech voice (two sentences, three seeds each):
+#   voicing          identical on every frame
+#   mgc mean |diff|  <= 8.0e-16
+#   mgc max |diff|   <= 2.1e-13  (the song test: 7.0e-14)
+#   lf0 max |diff|   <= 1.05e-12 (the song test: 5.8e-13; the speech test 1.05e-12;
+#                                  lf0 is about 5 to 6.5, so ~2e-13 relative)
+#   lpf max |diff|   5.6e-17     (LPF has no dynamic windows: the model's means)
+# The bounds are those maxima rounded up, with a factor of 5 to 20 for another
+# BLAS, CPU or compiler; a real mistake moves them by many orders of magnitude.
+_ENGINE_BOUNDS = {"mgc_mean_abs": 1e-14, "mgc_max_abs": 1e-12, "lf0_max_abs": 5e-12, "lpf_max_abs": 1e-15}
+
+
+def _assert_matches_engine(stats: dict[str, float]) -> None:
+    assert stats["voicing_mismatches"] == 0, stats
+    for key, bound in _ENGINE_BOUNDS.items():
+        assert stats[key] < bound, (key, bound, stats)
+
+
 @pytest.fixture(scope="module")
 def sinsy_engine():
-    if SINSY_SO is None or SONG_VOICE is None or not SONG_VOICE.exists():
-        pytest.skip("pysinsy's compiled extension or its voice is not installed")
+    _require_sinsy()
+    if SINSY_SO is None:
+        _broken(f"pysinsy is installed but its compiled extension (sinsy) is not in {_SINSY_DIR}; {_REINSTALL}")
     engine = HTSEngine(SINSY_SO, SONG_VOICE)
     yield engine
     engine.close()
@@ -296,11 +349,9 @@ def sinsy_engine():
 # --------------------------------------------------------------------------- reader
 
 
-def test_reads_song_voice_quickly(song_voice):
-    t0 = time.perf_counter()
+def test_reads_song_voice(song_voice):
+    # (how long reading takes: benchmarks/bench_render.py prints the voice load time)
     voice = read_htsvoice(SONG_VOICE)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.0, f"reading took {elapsed:.2f} s"
     assert voice.sample_rate_hz == 48000
     assert voice.frame_period_samples == 240
     assert voice.frame_period_s == pytest.approx(0.005)
@@ -326,8 +377,7 @@ def test_reads_song_voice_quickly(song_voice):
 
 
 def test_reads_speech_voice():
-    if SPEECH_VOICE is None or not SPEECH_VOICE.exists():
-        pytest.skip("pyopenjtalk's mei_normal.htsvoice is not installed")
+    _require_pyopenjtalk()
     voice = read_htsvoice(SPEECH_VOICE)
     assert voice.stream_types == ("MCP", "LF0", "LPF")
     assert voice.fullcontext_format == "HTS_TTS_JPN"
@@ -485,11 +535,7 @@ def test_matches_hts_engine_song(song_voice, sinsy_engine, tmp_path, use_gv):
     durations, params, _ = sinsy_engine.synthesize(_htk_lines(contexts, frames), [35, 1, 31], use_gv=use_gv)
     ours = generate_parameters(song_voice, contexts, frames, use_gv=use_gv)
     stats = _compare(ours, durations, params)
-    assert stats["voicing_agreement"] > 0.99, stats
-    assert stats["mgc_mean_abs"] < 1e-6, stats     # measured ~1e-15
-    assert stats["mgc_max_abs"] < 1e-6, stats      # measured ~1e-13
-    assert stats["lf0_max_abs"] < 1e-6, stats
-    assert stats["lpf_max_abs"] < 1e-9, stats
+    _assert_matches_engine(stats)
 
 
 @pytest.mark.reference
@@ -505,13 +551,10 @@ def test_gv_changes_the_output(song_voice, tmp_path):
 
 @pytest.mark.reference
 def test_matches_hts_engine_speech_voice():
-    if OJT_SO is None or SPEECH_VOICE is None or not SPEECH_VOICE.exists():
-        pytest.skip("pyopenjtalk's compiled HTS engine or mei_normal.htsvoice is not installed")
-    try:
-        import pyopenjtalk
-        contexts = list(pyopenjtalk.extract_fullcontext("きょうは、いいてんきですね。"))
-    except Exception as exc:
-        pytest.skip(f"pyopenjtalk cannot make labels: {exc}")
+    _require_pyopenjtalk()
+    import pyopenjtalk
+
+    contexts = list(pyopenjtalk.extract_fullcontext("きょうは、いいてんきですね。"))
     frames = [int(x) for x in np.random.default_rng(3).integers(2, 30, len(contexts))]
     engine = HTSEngine(OJT_SO, SPEECH_VOICE)
     try:
@@ -519,8 +562,7 @@ def test_matches_hts_engine_speech_voice():
     finally:
         engine.close()
     ours = generate_parameters(read_htsvoice(SPEECH_VOICE), contexts, frames)
-    stats = _compare(ours, durations, params)
-    assert stats["voicing_agreement"] > 0.99 and stats["mgc_max_abs"] < 1e-6 and stats["lf0_max_abs"] < 1e-6, stats
+    _assert_matches_engine(_compare(ours, durations, params))
 
 
 @pytest.mark.reference
@@ -547,17 +589,36 @@ def test_world_level_matches_hts_vocoder(song_voice, sinsy_engine, tmp_path):
     assert abs(level_db) < 1.0, level_db      # measured -0.2 dB
 
 
+def _best_seconds(fn, runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 @pytest.mark.reference
-def test_three_minute_song_is_fast(song_voice, tmp_path):
-    labels = _sinsy_labels(tmp_path, _song_notes(1000, seed=13), tempo=120)
-    contexts = [line.split(" ", 2)[2] for line in labels]
-    per = 36000 // len(contexts)
-    frames = [per] * len(contexts)
-    t0 = time.perf_counter()
-    out = generate_parameters(song_voice, contexts, frames)
-    elapsed = time.perf_counter() - t0
-    assert out.n_frames == per * len(contexts) >= 34000
-    assert elapsed < 3.0, f"{len(contexts)} phonemes, {out.n_frames} frames took {elapsed:.2f} s"
+def test_generation_time_grows_linearly_with_the_song(song_voice, tmp_path):
+    """A complexity guard, as a ratio measured in this run (benchmarks/bench_render.py
+    times the whole render): a song of 1000 notes (~1900 phonemes of 6 frames)
+    against one of 125. Linear work takes about 8 times as long (measured: 0.9 to
+    1.2 times the linear share, best of 5 and 3 runs), quadratic about 64 times; the
+    bound is 3 times the linear share. (Phonemes of 6 frames keep both songs' arrays
+    near the cache: with 18 frames the longer one slows to 1.6-2x its linear share
+    from memory traffic alone.)"""
+    songs = []
+    for n_notes in (125, 1000):
+        labels = _sinsy_labels(tmp_path, _song_notes(n_notes, seed=13), tempo=120)
+        contexts = [line.split(" ", 2)[2] for line in labels]
+        songs.append((contexts, [6] * len(contexts)))
+    (small, small_frames), (big, big_frames) = songs
+    out = generate_parameters(song_voice, big, big_frames)
+    assert out.n_frames == 6 * len(big) and len(big) > 1800
+    t_small = _best_seconds(lambda: generate_parameters(song_voice, small, small_frames), 5)
+    t_big = _best_seconds(lambda: generate_parameters(song_voice, big, big_frames), 3)
+    growth = len(big) / len(small)
+    assert t_big / t_small < 3 * growth, f"{growth:.1f}x the phonemes took {t_big / t_small:.1f}x the time"
 
 
 def test_sustain_fit_keeps_means_and_stretches_the_most_variable_state():
@@ -576,14 +637,16 @@ def test_sustain_fit_keeps_means_and_stretches_the_most_variable_state():
 def test_gv_cap_keeps_a_held_vowel_sane(song_voice):
     """HTS's GV blows up an utterance that is one held vowel; the cap keeps it."""
     from utagoe.lyrics.base import NotePhonemes, Syllable
+    from utagoe.lyrics.ja import JapanesePhonemizer
     from utagoe.model import Note, Project, Tempo, Track
     from utagoe.phrase.labels import full_context_labels
     from utagoe.timing.align import align
 
+    ja = JapanesePhonemizer()
     p = Project((Track("v", (Note(0, 480 * 20, 60, "あ"),)),), tempos=(Tempo(0, 120.0),))
     notes = p.tracks[0].notes
-    timed = align(notes, [NotePhonemes((Syllable(("a",)),))], p.time_axis(), lead_in_s=0.3)
-    labels = full_context_labels(timed, notes, p)
+    timed = align(notes, [NotePhonemes((Syllable(("a",)),))], p.time_axis(), phonemes=ja.phonemes, lead_in_s=0.3)
+    labels = full_context_labels(timed, notes, p, phonemizer=ja)
     frames = [max(1, round(t.duration_s / 0.005)) for t in timed]
     kw = dict(duration_fit="sustain")
     plain = generate_parameters(song_voice, labels, frames, use_gv=False, **kw)

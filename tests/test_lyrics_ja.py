@@ -50,8 +50,9 @@ def _sinsy_table() -> Path | None:
 @pytest.fixture(scope="module")
 def sinsy_table() -> dict[str, tuple[str, ...]]:
     path = _sinsy_table()
-    if path is None:
-        pytest.skip("pysinsy's _dic/japanese.utf_8.table is not installed")
+    if path is None:  # pysinsy is a dependency of utagoe: a broken install fails, never skips
+        pytest.fail("pysinsy's _dic/japanese.utf_8.table is not installed; pysinsy==0.0.5 is a dependency "
+                    "of utagoe: reinstall with pip install -e '.[test]'", pytrace=False)
     table = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
