@@ -1,6 +1,7 @@
 import pytest
 
 from utagoe.lyrics.base import NotePhonemes, Syllable
+from utagoe.lyrics.ja import JA_PHONEME_SET as JA
 from utagoe.model import Note, Tempo, TimeAxis
 from utagoe.timing.align import TimingSettings, align
 
@@ -14,7 +15,7 @@ def syl(*p):
 
 def test_vowels_land_on_the_beat_and_consonants_come_before():
     notes = [Note(480, 480, 60, "か"), Note(960, 480, 62, "さ")]
-    timed = align(notes, [syl("k", "a"), syl("s", "a")], AX, settings=NO_LEAD)
+    timed = align(notes, [syl("k", "a"), syl("s", "a")], AX, phonemes=JA, settings=NO_LEAD)
     assert [p.symbol for p in timed] == ["pau", "k", "a", "s", "a", "pau"]
     vowels = [p for p in timed if p.kind == "vowel"]
     assert vowels[0].start_s == pytest.approx(0.5)
@@ -31,7 +32,7 @@ def test_vowels_land_on_the_beat_and_consonants_come_before():
 def test_consonants_shrink_on_short_notes():
     # 32nd notes at 120 bpm: 62.5 ms each
     notes = [Note(480 + i * 60, 60, 60, "さ") for i in range(4)]
-    timed = align(notes, [syl("s", "a")] * 4, AX, settings=NO_LEAD)
+    timed = align(notes, [syl("s", "a")] * 4, AX, phonemes=JA, settings=NO_LEAD)
     vowels = [p for p in timed if p.kind == "vowel"]
     for v in vowels[:-1]:
         assert v.duration_s >= 0.5 * 0.0625 - 1e-9  # the vowel keeps at least half
@@ -43,7 +44,7 @@ def test_consonants_shrink_on_short_notes():
 def test_several_syllables_share_a_note_and_continuations_repeat_the_vowel():
     notes = [Note(0, 960, 60, "かん"), Note(960, 480, 64, "+")]
     nph = [NotePhonemes((Syllable(("k", "a")), Syllable(("N",)))), NotePhonemes((), continuation=True)]
-    timed = align(notes, nph, AX, lead_in_s=0.3)
+    timed = align(notes, nph, AX, phonemes=JA, lead_in_s=0.3)
     syms = [p.symbol for p in timed]
     assert syms == ["pau", "k", "a", "N", "N", "pau"]
     n1 = timed[3]
@@ -53,7 +54,7 @@ def test_several_syllables_share_a_note_and_continuations_repeat_the_vowel():
 
 def test_rests_become_pau_and_overlaps_are_cut():
     notes = [Note(0, 600, 60, "あ"), Note(480, 480, 62, "い"), Note(1440, 480, 64, "う")]
-    timed = align(notes, [syl("a"), syl("i"), syl("u")], AX, lead_in_s=0.2, settings=NO_LEAD)
+    timed = align(notes, [syl("a"), syl("i"), syl("u")], AX, phonemes=JA, lead_in_s=0.2, settings=NO_LEAD)
     assert [p.symbol for p in timed] == ["pau", "a", "i", "pau", "u", "pau"]
     assert timed[1].end_s == pytest.approx(0.5)
     assert timed[3].start_s == pytest.approx(1.0) and timed[3].end_s == pytest.approx(1.5)
@@ -61,8 +62,8 @@ def test_rests_become_pau_and_overlaps_are_cut():
 
 def test_consonant_scale_setting():
     notes = [Note(960, 480, 60, "さ")]
-    short = align(notes, [syl("s", "a")], AX, settings=TimingSettings(consonant_scale=0.5))
-    long = align(notes, [syl("s", "a")], AX)
+    short = align(notes, [syl("s", "a")], AX, phonemes=JA, settings=TimingSettings(consonant_scale=0.5))
+    long = align(notes, [syl("s", "a")], AX, phonemes=JA)
     assert short[1].duration_s == pytest.approx(long[1].duration_s / 2)
 
 
@@ -70,7 +71,7 @@ def test_first_vowels_lead_their_note_but_later_syllables_and_continuations_do_n
     notes = [Note(480, 480, 60, "かん"), Note(960, 480, 62, "+"), Note(1440, 480, 64, "さ")]
     nph = [NotePhonemes((Syllable(("k", "a")), Syllable(("N",)))), NotePhonemes((), continuation=True),
            syl("s", "a")]
-    timed = align(notes, nph, AX, settings=TimingSettings(vowel_lead_s=0.04, max_share_of_previous=0.5))
+    timed = align(notes, nph, AX, phonemes=JA, settings=TimingSettings(vowel_lead_s=0.04, max_share_of_previous=0.5))
     assert [p.symbol for p in timed] == ["pau", "k", "a", "N", "N", "s", "a", "pau"]
     assert timed[2].start_s == pytest.approx(0.46)       # a leads its note by 40 ms
     assert timed[3].start_s == pytest.approx(0.75)       # N on its half of the note
@@ -84,7 +85,7 @@ def test_first_vowels_lead_their_note_but_later_syllables_and_continuations_do_n
 def test_no_lead_out_of_a_short_note():
     # a 16th note (125 ms at 120 bpm) then a quarter: the quarter's vowel is on the beat
     notes = [Note(480, 480, 60, "あ"), Note(960, 120, 62, "だ"), Note(1080, 480, 60, "せ")]
-    timed = align(notes, [syl("a"), syl("d", "a"), syl("s", "e")], AX)
+    timed = align(notes, [syl("a"), syl("d", "a"), syl("s", "e")], AX, phonemes=JA)
     vowels = [p for p in timed if p.kind == "vowel"]
     assert vowels[1].start_s == pytest.approx(1.0 - 0.03)    # after a long note: leads
     assert vowels[2].start_s == pytest.approx(1.125)         # after a short one: on the beat

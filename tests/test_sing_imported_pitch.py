@@ -7,8 +7,6 @@ from utagoe.formats import default_registry
 from utagoe.model.units import hz_to_midi
 from utagoe.rendering.engine import render_project
 
-pytest.importorskip("pyworld")
-
 # 120 bpm: 480 ticks = 0.5 s. Rest 0-0.5 s, ら on C4 0.5-1.5 s, ら on G4 1.5-3.0 s.
 # The G4 note's drawn bend starts 100 ms before it on C4's height (PBS -700
 # cents, as tenths of a semitone: -70) and glides up over 300 ms in a straight
@@ -26,7 +24,7 @@ UST = ("[#SETTING]\r\nTempo=120\r\nMode2=True\r\n"
 def sung(builtin_voices):
     voices = builtin_voices
     project = default_registry().read_bytes(UST, name="bend.ust")
-    audio = render_project(project, voices=voices).mix
+    audio = render_project(project, voices=voices).audio
     f0 = harvest_f0_hz(audio.samples[0].astype(np.float64), sample_rate_hz=audio.sample_rate,
                        frame_period_s=0.005)
     t = np.arange(len(f0)) * 0.005
