@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 import signals
+
 from utagoe.dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
 
 RATE = 48000

@@ -13,8 +13,8 @@ import pytest
 
 from utagoe.lyrics.ja import JapanesePhonemizer
 from utagoe.model.score import CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature, Track
-from utagoe.timing.align import TimedPhoneme
 from utagoe.phrase.labels import full_context_labels, phoneme_type
+from utagoe.timing.align import TimedPhoneme
 
 #: the phonemizer whose phoneme set and continuation lyrics the labels follow
 JA = JapanesePhonemizer()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import signals
+
 from utagoe.dsp.mcep import (
     lpf_to_aperiodicity,
     mcep_to_log_amplitude,

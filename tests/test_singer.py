@@ -6,8 +6,8 @@ where either is broken these tests fail, they do not skip.
 """
 import numpy as np
 import pytest
-
 import signals
+
 from utagoe.dsp.world import harvest_f0_hz
 from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.units import hz_to_midi
