@@ -33,7 +33,7 @@ def time_ours(path: str, voices) -> tuple[float, object]:
 
     t0 = time.perf_counter()
     project = utagoe.load(path)
-    audio = render_project(project, voices=voices).mix
+    audio = render_project(project, voices=voices).audio
     return time.perf_counter() - t0, audio
 
 
@@ -123,7 +123,7 @@ def main() -> int:
     ap.add_argument("--no-memory", action="store_true")
     args = ap.parse_args()
 
-    from utagoe.voices.base import default_voices
+    from utagoe.voices.registry import default_voices
     import soundfile as sf
 
     voices = default_voices()

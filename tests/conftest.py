@@ -39,7 +39,7 @@ def builtin_voices():
     broken and every test that needs it fails (never skips), saying why.
     """
     from utagoe.errors import VoiceError
-    from utagoe.voices.base import default_voices
+    from utagoe.voices.registry import default_voices
 
     try:
         reg = default_voices(plugins=False)
