@@ -55,3 +55,26 @@ def check_truncations(read, files) -> int:
             read_or_score_error(read, data[:cut], lenient=True)
             count += 2
     return count
+
+
+def assert_scales_linearly(run, size: int, *, factor: int = 4, repeat: int = 3) -> float:
+    """A complexity guard without a wall-clock limit: ``run(size)`` and
+    ``run(factor * size)`` are timed (best of ``repeat``) in the same test, and the
+    larger must take well under the square of ``factor`` times as long (linear work
+    takes about ``factor`` times; quadratic, ``factor ** 2``). Returns the ratio."""
+    import time
+
+    def best(n: int) -> float:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            run(n)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    small = best(size)
+    large = best(factor * size)
+    ratio = large / max(small, 1e-3)
+    assert ratio < factor ** 1.5, (f"{factor}x the input took {ratio:.1f}x the time "
+                                   f"({small:.3f} s, then {large:.3f} s): worse than linear")
+    return ratio

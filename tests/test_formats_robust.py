@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from utagoe.errors import ScoreFormatError
 from utagoe.formats import default_registry
-from utagoe.formats.registry import ReadOptions
+from utagoe.formats import ReadOptions
 
 REGISTRY = default_registry()
 NAMES = [None, "x.mid", "x.kar", "x.vsq", "x.ust", "x.ustx", "x.vsqx", "x.svp", "x.musicxml",

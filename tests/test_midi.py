@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits, midi
-from utagoe.formats.registry import ReadOptions
-from utagoe.formats.common import MAX_WARNINGS
+from utagoe.formats import ReadOptions
+from utagoe.formats.common import MAX_WARNINGS, NO_LYRIC
 from utagoe.model import CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature, Track
 from fuzzing import cut_positions as _cut_points
 
@@ -463,8 +463,10 @@ def test_soft_karaoke_words_track():
 
 def test_text_events_are_not_lyrics_without_karaoke_markers():
     trk = mtrk(ev(0, meta(0x01, "la")), ev(0, on(60)), ev(480, off(60)))
-    p = read(smf(trk))
-    assert p.tracks == () and warned(p, "no lyrics")
+    with pytest.raises(ScoreFormatError, match="no track has lyrics"):
+        read(smf(trk))
+    p = read(smf(trk), keep_tracks_without_lyrics=True)
+    assert lyrics_of(p) == [NO_LYRIC] and warned(p, "has no lyrics")
 
 
 def test_default_lyric_sings_lyricless_tracks():
@@ -488,7 +490,8 @@ def _three_tracks() -> bytes:
 def test_part_none_sings_every_track_with_lyrics():
     p = read(_three_tracks())
     assert [t.name for t in p.tracks] == ["Soprano", "Alto"]
-    assert warned(p, "track 'Piano' (--part 2, 1 notes) has no lyrics")
+    assert warned(p, "track 'Piano' (--part 2, 1 note) has no lyrics and is not sung (give "
+                     "--default-lyric ら to sing it on one syllable)")
 
 
 def test_part_by_number_and_name():
@@ -499,21 +502,29 @@ def test_part_by_number_and_name():
     assert notes_of(p) == [(0, 960, 48, "la")]
 
 
-@pytest.mark.parametrize("part,match", [(4, "no track 4"), (0, "no track 0"),
-                                        ("Tenor", "no track named 'Tenor'"),
-                                        (2, "has no lyrics"), (1.5, "must be")])
+@pytest.mark.parametrize("part,match", [(4, "no track 4"), ("Tenor", "no track named 'Tenor'"),
+                                        (2, "has no lyrics")])
 def test_bad_parts_list_the_tracks(part, match):
     with pytest.raises(ScoreFormatError, match=match) as e:
         read(_three_tracks(), part=part)
     if "no track" in match:
-        assert "1 'Soprano' (3 notes); 2 'Piano' (1 notes, no lyrics); 3 'Alto' (2 notes)" in str(e.value)
+        assert ("track 'Soprano' (--part 1, 3 notes); track 'Piano' (--part 2, 1 note, no "
+                "lyrics); track 'Alto' (--part 3, 2 notes)") in str(e.value)
 
 
-def test_files_without_notes_give_an_empty_project_with_a_warning():
+@pytest.mark.parametrize("part", [0, 1.5])
+def test_parts_that_are_no_track_number_are_refused_by_the_options(part):
+    with pytest.raises(InvalidValueError, match="ReadOptions.part must be"):
+        read(_three_tracks(), part=part)
+
+
+def test_files_without_notes_are_refused_or_read_empty_with_a_warning():
     data = smf(conductor(ev(0, meta(0x01, "hello"))))
-    p = read(data)
+    with pytest.raises(ScoreFormatError, match="the file has no notes"):
+        read(data)
+    p = read(data, keep_tracks_without_lyrics=True)
     assert p.tracks == () and warned(p, "no notes")
-    with pytest.raises(ScoreFormatError, match=r"no track 1 .*\(none\)"):
+    with pytest.raises(ScoreFormatError, match="the file has no notes"):
         read(data, part=1)
 
 
@@ -556,7 +567,7 @@ def test_utf8_bom_is_dropped():
 def test_forced_encoding():
     data = _lyric_file(SAKURA, "cp932")
     assert lyrics_of(read(data, encoding="shift_jis")) == SAKURA
-    with pytest.raises(ScoreFormatError, match="unknown encoding 'klingon'"):
+    with pytest.raises(ScoreFormatError, match="unknown text encoding 'klingon'"):
         read(data, encoding="klingon")
     with pytest.raises(ScoreFormatError, match="not a text encoding"):
         read(data, encoding="base64")
@@ -902,7 +913,8 @@ def _real(shared: Path, rel: str) -> bytes:
 @pytest.mark.shared
 def test_every_real_file_reads(shared_data):
     for f in _real_files(shared_data):
-        p = midi.read(f.read_bytes(), path=str(f))
+        p = midi.read(f.read_bytes(), path=str(f),
+                      options=ReadOptions(keep_tracks_without_lyrics=True))
         assert p.source_path == str(f)
         assert p.tempos[0].tick == 0
 
@@ -956,9 +968,12 @@ def test_real_karaoke_file(shared_data):
 
 @pytest.mark.shared
 def test_real_text_only_file(shared_data):
-    p = midi.read(_real(shared_data, "jazz-soft/test-silence-text-metaevent.mid"))
+    data = _real(shared_data, "jazz-soft/test-silence-text-metaevent.mid")
+    p = midi.read(data, options=ReadOptions(keep_tracks_without_lyrics=True))
     assert p.tracks == () and p.title == "Sound of Silence - End of Track"
     assert warned(p, "no notes")
+    with pytest.raises(ScoreFormatError, match="the file has no notes"):
+        midi.read(data)
 
 
 

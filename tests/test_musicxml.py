@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import read_score
-from utagoe.formats.musicxml import MAX_NOTES, read_musicxml, sniff
+from utagoe.formats.common import NO_LYRIC
+from utagoe.formats.limits import MAX_NOTES
+from utagoe.formats.musicxml import read as read_musicxml_bytes
+from utagoe.formats.musicxml import sniff
+from utagoe.formats.options import ReadOptions
 from utagoe.model import CONTINUATION, KeySignature, Tempo, TimeSignature
 
 # --------------------------------------------------------------------------------------
@@ -58,6 +62,10 @@ def score(*measures, parts=None, title="", header="", names=None) -> bytes:
     work = f"<work><work-title>{title}</work-title></work>" if title else ""
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n{header}<score-partwise version="4.0">'
             f"{work}<part-list>{plist}</part-list>{body}</score-partwise>\n").encode("utf-8")
+
+
+def read_musicxml(data: bytes, *, path: str | None = None, **kw):
+    return read_musicxml_bytes(data, path=path, options=ReadOptions(**kw))
 
 
 def read(data: bytes, **kw):
@@ -336,7 +344,7 @@ def test_verses():
         read(data, verse=3)
     with pytest.raises(ScoreFormatError, match="bridge"):
         read(data, verse="bridge")
-    with pytest.raises(ScoreFormatError):
+    with pytest.raises(InvalidValueError, match="ReadOptions.verse"):
         read(data, verse=0)
 
 
@@ -408,12 +416,22 @@ def test_parts_by_number_id_and_name_and_default():
     alto = [measure(1, attrs(1), note("A", 4, 4, "alto"))]
     sop = [measure(1, attrs(1), note("E", 5, 4, "sop"))]
     data = score(parts=[piano, sop, alto], names=["Piano", "Soprano", "Alto"])
-    assert read(data).tracks[0].name == "Soprano"  # the first part with lyrics
+    p = read(data)
+    assert p.tracks[0].name == "Soprano"  # the first part with lyrics
+    # every other part with notes is named, with its --part number
+    assert "test.musicxml:2: part 'Piano' (--part 1, 1 note) has no lyrics and is not sung" \
+        in p.warnings
+    assert ("test.musicxml:2: part 'Alto' (--part 3, 1 note) has lyrics and is not sung; "
+            "choose it with --part 3") in p.warnings
     assert read(data, part=3).tracks[0].name == "Alto"
     assert read(data, part="P3").tracks[0].name == "Alto"
     assert read(data, part="alto").tracks[0].name == "Alto"
-    p = read(data, part=1)
-    assert lyrics(p) == ["+"] and any("no lyrics" in w for w in p.warnings)
+    with pytest.raises(ScoreFormatError, match="part 'Piano' \\(--part 1, 1 note\\) has no "
+                       "lyrics; give --default-lyric ら"):
+        read(data, part=1)
+    p = read(data, part=1, keep_tracks_without_lyrics=True)
+    assert lyrics(p) == [NO_LYRIC] and any("kept without lyrics" in w for w in p.warnings)
+    assert lyrics(read(data, part=1, default_lyric="la")) == ["la"]
     with pytest.raises(ScoreFormatError, match="Soprano"):
         read(data, part=4)
     with pytest.raises(ScoreFormatError, match="Piano"):
@@ -781,7 +799,10 @@ def test_real_61f_grace_notes_and_61g_lyric_names(shared_data):
 
 @pytest.mark.shared
 def test_real_90a_compressed(shared_data):
-    p = read_score(_suite(shared_data, "90a-Compressed-MusicXML.mxl"))
+    path = _suite(shared_data, "90a-Compressed-MusicXML.mxl")
+    with pytest.raises(ScoreFormatError, match="no part has lyrics"):
+        read_score(path)
+    p = read_score(path, keep_tracks_without_lyrics=True)
     assert p.title == "Compressed MusicXML file"
     assert p.tracks[0].name == "Voice"
     assert len(p.tracks[0].notes) == 4

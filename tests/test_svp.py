@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits
-from utagoe.formats.registry import ReadOptions
+from utagoe.formats.common import NO_LYRIC
+from utagoe.formats import ReadOptions
 from utagoe.formats.svp import BLICKS_PER_QUARTER, BLICKS_PER_TICK, read, sniff
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
 from conftest import real_file, real_files
@@ -143,17 +144,24 @@ def test_part_none_reads_every_track_with_lyrics():
 
 
 def test_part_by_number_and_name():
-    assert [t.name for t in rd(MULTI, part=2).tracks] == ["Inst"]
-    assert notes(rd(MULTI, part=2)) == [(0, 480, 48, "+"), (480, 480, 50, "+")]
+    raises_fast(MULTI, part=2, match="'Inst' .* has no lyrics; give --default-lyric")
+    assert [t.name for t in rd(MULTI, part=2, default_lyric="la").tracks] == ["Inst"]
+    assert notes(rd(MULTI, part=2, keep_tracks_without_lyrics=True)) == \
+        [(0, 480, 48, NO_LYRIC), (480, 480, 50, NO_LYRIC)]
     assert notes(rd(MULTI, part=2, default_lyric="la"))[0][3] == "la"
     assert [t.name for t in rd(MULTI, part="HARMONY").tracks] == ["Harmony"]
 
 
-@pytest.mark.parametrize("part", [0, 5, "Drums", True])
+@pytest.mark.parametrize("part", [5, "Drums"])
 def test_unknown_part_lists_the_tracks(part):
     e = raises_fast(MULTI, part=part)
-    if part is not True:
-        assert "'Lead'" in str(e) and "'Harmony'" in str(e)
+    assert "'Lead'" in str(e) and "'Harmony'" in str(e)
+
+
+@pytest.mark.parametrize("part", [0, True])
+def test_a_part_that_is_no_track_number_is_refused_by_the_options(part):
+    with pytest.raises(InvalidValueError, match="ReadOptions.part"):
+        rd(MULTI, part=part)
 
 
 # --------------------------------------------------------------------------------------

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import SHARED
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits
-from utagoe.formats.registry import ReadOptions
+from utagoe.formats import ReadOptions
 from utagoe.formats.common import MAX_WARNINGS
-from utagoe.formats.ust import read, read_ust, sniff
+from utagoe.formats.ust import read, sniff
 from utagoe.model import CONTINUATION, PitchPoint, Tempo, TimeSignature, Vibrato
 from fuzzing import cut_positions as _cuts
 
@@ -47,6 +47,10 @@ def ust(*notes, tempo="120.00", setting=(), version="UST Version1.2", before="",
     text = before + newline.join(out) + newline
     data = text.encode(encoding)
     return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def read_ust(data: bytes, *, path: str | None = None, **kw):
+    return read(data, path=path, options=ReadOptions(**kw))
 
 
 def rd(data: bytes, **kw):
@@ -105,9 +109,11 @@ def test_part_selection():
     data = ust(note(), setting=[("ProjectName", "Vocal")])
     for part in (None, 1, "vocal", "VOCAL", "1"):
         assert len(rd(data, part=part).tracks) == 1
-    for part in (2, 0, "Piano"):
+    for part in (2, "Piano"):
         e = error(data, part=part)
-        assert "'Vocal'" in str(e) and "one track" in str(e)
+        assert "track 'Vocal' (--part 1, 1 note)" in str(e)
+    with pytest.raises(InvalidValueError, match="ReadOptions.part"):
+        rd(data, part=0)
     assert rd(ust(note())).tracks[0].name == "UST"
 
 
@@ -586,9 +592,10 @@ def test_no_sections_at_all():
     error(b"  \n\r\n", "empty")
 
 
-def test_empty_track_is_kept_with_a_warning():
-    p = rd(ust(note("R")))
-    assert p.tracks[0].notes == () and any("no sung notes" in w for w in p.warnings)
+def test_a_file_without_sung_notes_is_refused_or_read_empty_with_a_warning():
+    error(ust(note("R")), "the file has no notes")
+    p = rd(ust(note("R")), keep_tracks_without_lyrics=True)
+    assert p.tracks == () and any("no notes" in w for w in p.warnings)
 
 
 def test_layer_notes_are_not_sung():
@@ -604,7 +611,8 @@ def test_negative_delta():
     data = ust(note("a", 480, 60, ("Delta", 0), ("Duration", 480)),
                note("i", 480, 62, ("Delta", -240), ("Duration", 480)), version="UST Version2.0")
     assert where(error(data, "Delta")) == f"song.ust:{line_of(data, b'Delta=-240')}"
-    assert notes_of(rd(data, lenient=True)) == [(0, 480, 60, "a"), (0, 480, 62, "i")]
+    p = rd(data, lenient=True)   # both notes start at 0: the later one is sung
+    assert notes_of(p) == [(0, 480, 62, "i")] and any("same tick" in w for w in p.warnings)
 
 
 def test_setting_after_the_notes_still_applies():
@@ -751,11 +759,11 @@ def _ust_files(shared: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and "LICENSE" not in p.name)
 
 
-def _real(shared: Path, rel: str):
+def _real(shared: Path, rel: str, **kw):
     f = shared / "ust" / rel
     if not f.is_file():
         pytest.skip(f"{rel} is absent from ../shared/data")
-    return read_ust(f.read_bytes(), path=str(f))
+    return read_ust(f.read_bytes(), path=str(f), **kw)
 
 
 @pytest.mark.shared
@@ -767,9 +775,14 @@ def test_every_real_file_reads_strictly_and_sniffs(shared_data):
     for f in files:
         data = f.read_bytes()
         assert sniff(data[:4096]), f
-        p = read_ust(data, path=str(f))
+        p = read_ust(data, path=str(f), keep_tracks_without_lyrics=True)
         assert p.source_path == str(f)
-        assert len(p.tracks) == 1 and p.tempos[0].tick == 0
+        assert len(p.tracks) == (1 if f.name != "_dummy.ust" else 0) and p.tempos[0].tick == 0
+        if not p.tracks:   # an OpenUtau test file that holds a rest only
+            with pytest.raises(ScoreFormatError, match="no notes"):
+                read_ust(data, path=str(f))
+            continue
+        assert read_ust(data, path=str(f)) == p
         notes = p.tracks[0].notes
         assert all(a.start_ticks <= b.start_ticks for a, b in zip(notes, notes[1:]))
         assert all(n.duration_ticks > 0 and n.lyric and n.lyric.split()[-1] not in ("R", "r")
@@ -813,12 +826,12 @@ def test_real_easyust(shared_data):
 
 @pytest.mark.shared
 def test_real_openutau_dummy(shared_data):
-    p = _real(shared_data, "OpenUtau/_dummy.ust")
-    assert p.tracks[0].notes == () and p.tempos == (Tempo(0, 84.0),)
+    p = _real(shared_data, "OpenUtau/_dummy.ust", keep_tracks_without_lyrics=True)
+    assert p.tracks == () and p.tempos == (Tempo(0, 84.0),)
     assert p.title == "Main"
-    assert p.tracks[0].source_singer.startswith("%VOICE%")
-    assert "\ufffd" in p.tracks[0].source_singer and p.tracks[0].source_singer.endswith("Ver1.0")
-    assert any("UTF-8" in w for w in p.warnings)
+    assert any("UTF-8" in w for w in p.warnings) and any("no notes" in w for w in p.warnings)
+    with pytest.raises(ScoreFormatError, match="_dummy.ust: the file has no notes"):
+        _real(shared_data, "OpenUtau/_dummy.ust")
 
 
 @pytest.mark.shared

@@ -10,15 +10,16 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits
-from utagoe.formats.registry import ReadOptions
+from utagoe.formats import ReadOptions
 from utagoe.formats.ustx import (CURVE_EXPRESSIONS, MAX_DEPTH, NOTE_EXPRESSIONS,
                                  PHONEMIZER_DEFAULT, PHONEMIZER_JAPANESE, read, sniff, write)
 from utagoe.model import (CONTINUATION, KeySignature, Note, PitchPoint, Project, Tempo,
                           TimeSignature, Track, TrackCurve, Vibrato)
 
 from conftest import SHARED
+from fuzzing import assert_scales_linearly
 from fuzzing import cut_positions as _cut_positions
 
 # --------------------------------------------------------------------------------------
@@ -86,11 +87,9 @@ def notes(p: Project, track: int = 0):
     return [(x.start_ticks, x.duration_ticks, x.pitch, x.lyric) for x in p.tracks[track].notes]
 
 
-def raises(data: bytes, match=None, limit_s=2.0, **kw) -> ScoreFormatError:
-    t0 = time.perf_counter()
+def raises(data: bytes, match=None, **kw) -> ScoreFormatError:
     with pytest.raises(ScoreFormatError, match=match) as e:
         rd(data, **kw)
-    assert time.perf_counter() - t0 < limit_s
     assert e.value.path == "song.ustx"
     return e.value
 
@@ -124,9 +123,14 @@ def test_simple_project():
     t = p.tracks[0]
     assert (t.name, t.source_singer, t.singer, t.muted) == ("Vocal", "My Singer", None, False)
     assert t.notes[0].source.startswith("line ")
-    # the '+' after a rest continues nothing: said so
-    assert any("after a rest" in w for w in p.warnings)
+    # a '+' after a rest sings the vowel before it again, as in every format: no warning
+    assert p.warnings == ()
     sane(p)
+
+
+def test_a_continuation_with_no_note_before_it_is_named():
+    p = rd(project(part([n(0, 480, 60, "+"), n(480, 480, 62, "a")])))
+    assert any("nothing to continue" in w for w in p.warnings)
 
 
 def test_sniff():
@@ -210,11 +214,12 @@ def test_tracks_without_notes_and_wave_parts_are_left_out_with_warnings():
                                                        ("Audio", "false", 0, 0)], extra=wave))
     assert [t.name for t in p.tracks] == ["V"]
     assert any("wave part 'backing.wav' (audio) is not played" in w for w in p.warnings)
-    assert any("track 2 'Audio' has no notes" in w for w in p.warnings)
+    assert any("track 'Audio' has no notes" in w for w in p.warnings)
 
 
 def test_a_project_without_notes():
-    p = rd(project())
+    raises(project(), match="the file has no notes")
+    p = rd(project(), keep_tracks_without_lyrics=True)
     assert p.tracks == () and any("no notes" in w for w in p.warnings)
 
 
@@ -223,8 +228,11 @@ def test_a_track_without_lyrics_is_not_sung():
                    tracks=[("V", "false", 0, 0), ("Bass", "false", 0, 0)])
     p = rd(data)
     assert [t.name for t in p.tracks] == ["V"]
-    assert any("'Bass' (--part 2, 1 notes) has no lyrics and is not sung" in w for w in p.warnings)
-    assert [t.name for t in rd(data, part=2).tracks] == ["Bass"]
+    assert any("'Bass' (--part 2, 1 note) has no lyrics and is not sung" in w for w in p.warnings)
+    raises(data, match="'Bass' .* has no lyrics; give --default-lyric", part=2)
+    assert [t.name for t in rd(data, part=2, keep_tracks_without_lyrics=True).tracks] == ["Bass"]
+    assert [t.name for t in rd(data, keep_tracks_without_lyrics=True).tracks] == ["V", "Bass"]
+    assert [x.lyric for x in rd(data, part=2, default_lyric="la").tracks[0].notes] == ["la"]
 
 
 def test_part_option():
@@ -236,9 +244,10 @@ def test_part_option():
     assert [t.name for t in rd(data, part="harmony").tracks] == ["Harmony"]
     assert [t.name for t in rd(data, part="1").tracks] == ["Lead"]
     e = raises(data, match="no track named 'Empty'", part="Empty")
-    assert "1 'Lead' (1 notes); 2 'Harmony' (1 notes)" in e.message
+    assert "track 'Lead' (--part 1, 1 note); track 'Harmony' (--part 2, 1 note)" in e.message
     raises(data, match="no track 3 with notes", part=3)
-    raises(data, match="1-based", part=1.5)
+    with pytest.raises(InvalidValueError, match="1-based"):
+        rd(data, part=1.5)
 
 
 def test_lyrics():
@@ -409,8 +418,10 @@ def test_bom_and_utf16_and_encoding_option():
     assert notes(rd(b"\xef\xbb\xbf" + SIMPLE)) == notes(rd(SIMPLE))
     assert notes(rd(SIMPLE.decode("utf-8").encode("utf-16"))) == notes(rd(SIMPLE))
     assert notes(rd(SIMPLE, encoding="utf-8")) == notes(rd(SIMPLE))
-    raises(SIMPLE, match="encoding", encoding="no-such-codec")
-    raises(SIMPLE, match="decode", encoding="base64")
+    with pytest.raises(ScoreFormatError, match="unknown text encoding 'no-such-codec'"):
+        rd(SIMPLE, encoding="no-such-codec")
+    with pytest.raises(ScoreFormatError, match="not a text encoding"):
+        rd(SIMPLE, encoding="base64")
 
 
 def test_control_characters_lenient():
@@ -506,7 +517,8 @@ def test_legacy_bpm_absurd():
 def test_part_problems():
     bad_track = project(part([n(0, 480, 60, "a")], track_no=3))
     raises(bad_track, match="belongs to track 4, but the project has 1 track")
-    p = rd(bad_track, lenient=True)
+    raises(bad_track, match="no notes", lenient=True)
+    p = rd(bad_track, lenient=True, keep_tracks_without_lyrics=True)
     assert p.tracks == ()
     raises(project(part([n(0, 480, 60, "a")], position=-5)), match="position -5 is outside")
     raises(project("- 5\n"), match="voice part 1 must be a mapping")
@@ -522,11 +534,11 @@ def test_anchors_and_aliases_are_refused_in_milliseconds():
     lol = ["ustx_version: 0.7", "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for i in range(1, 12):
         lol.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
-    e = raises("\n".join(lol).encode(), match="anchors", limit_s=0.2)
+    e = raises("\n".join(lol).encode(), match="anchors")
     assert e.line == 2
-    e = raises(b"ustx_version: 0.7\nname: x\ncomment: *x\n", match="aliases", limit_s=0.2)
+    e = raises(b"ustx_version: 0.7\nname: x\ncomment: *x\n", match="aliases")
     assert e.line == 3
-    raises(b"ustx_version: 0.7\nvoice_parts: &p []\n", match="anchors", limit_s=0.2)
+    raises(b"ustx_version: 0.7\nvoice_parts: &p []\n", match="anchors")
 
 
 def test_merge_keys_are_just_keys():
@@ -539,14 +551,14 @@ def test_deep_nesting_is_refused_fast():
     for opener, closer in ((b"[", b"]"), (b"{a: ", b"}")):
         for depth in (MAX_DEPTH + 1, 100_000):  # ours, then libyaml's own limit
             deep = b"ustx_version: 0.7\nname: " + opener * depth + b"1" + closer * depth
-            e = raises(deep, match="nested more than|nesting depth", limit_s=1.0)
+            e = raises(deep, match="nested more than|nesting depth")
             assert e.line == 2
         e = raises(b"ustx_version: 0.7\nname: " + opener * (MAX_DEPTH + 1),
                    match=f"nested more than {MAX_DEPTH} levels")
     block = "ustx_version: 0.7\nx:\n" + "".join("  " * i + "- \n" for i in range(200))
     raises(block.encode(), match="nested more than")
     ok = b"ustx_version: 0.7\ncomment: " + b"[" * 60 + b"1" + b"]" * 60 + b"\n"
-    assert rd(ok).tracks == ()
+    assert rd(ok, keep_tracks_without_lyrics=True).tracks == ()
 
 
 @pytest.mark.parametrize("tagged", [
@@ -568,27 +580,24 @@ def test_standard_tags_are_fine():
     assert rd(SIMPLE.replace(b"tone: 60", b"tone: !!int 60")).tracks[0].notes[0].pitch == 60
 
 
-def test_pathological_lyric_is_fast():
-    lyric = "'" + "[" * 1_000_000 + "'"
-    t0 = time.perf_counter()
-    p = rd(project(part([n(0, 480, 60, lyric)])))
-    assert len(p.tracks[0].notes[0].lyric) == 1_000_000 and time.perf_counter() - t0 < 3
+def test_pathological_lyric_is_linear():
+    def run(size):
+        p = rd(project(part([n(0, 480, 60, "'" + "[" * size + "'")])))
+        assert len(p.tracks[0].notes[0].lyric) == size
+    assert_scales_linearly(run, 250_000)
 
 
 def test_a_10_mb_string_is_fine():
     big = b"x" * (10 * 2**20)
-    t0 = time.perf_counter()
     p = rd(SIMPLE.replace(b"name: Inline song", b"name: '" + big + b"'"))
-    assert len(p.title) == 10 * 2**20 and time.perf_counter() - t0 < 10
+    assert len(p.title) == 10 * 2**20
 
 
 def test_more_than_max_notes_is_refused_quickly():
     head = b"ustx_version: 0.7\ntracks: [{track_name: a}]\nvoice_parts:\n- track_no: 0\n  notes:\n"
     data = head + b"  - {tone: 60}\n" * (limits.MAX_NOTES + 1)
-    t0 = time.perf_counter()
     with pytest.raises(ScoreFormatError, match=f"more than {limits.MAX_NOTES} notes") as e:
         read(data, path="big.ustx", options=ReadOptions(lenient=True))
-    assert time.perf_counter() - t0 < 10
     assert e.value.line == 5 + limits.MAX_NOTES + 1  # counted while parsing, not after
 
 
@@ -733,7 +742,7 @@ EXPRESSION_ABBRS = ["dyn", "pitd", "clr", "eng", "vel", "vol", "atk", "dec", "ge
 
 
 def test_writer_edge_cases():
-    empty = rd(write(Project(tracks=())))
+    empty = rd(write(Project(tracks=())), keep_tracks_without_lyrics=True)
     assert empty.tracks == ()
     # an odd signature change off a bar line moves to the next bar
     p = Project(tracks=(Track("T", (Note(0, 480, 60, "a"),)),),
@@ -833,8 +842,11 @@ def test_real_hhddd(shared_data):
 
 @pytest.mark.shared
 def test_real_small_files(shared_data):
-    auto = _read_real(_real(shared_data, "OpenUtau/Untitled-autosave.ustx"))
+    auto = _read_real(_real(shared_data, "OpenUtau/Untitled-autosave.ustx"),
+                      keep_tracks_without_lyrics=True)
     assert auto.tracks == () and auto.title == "New Project"
+    with pytest.raises(ScoreFormatError, match="the file has no notes"):
+        _read_real(_real(shared_data, "OpenUtau/Untitled-autosave.ustx"))
     gen = _read_real(_real(shared_data, "utaformatix-ts/generated_openutau.ustx"))
     ou = _read_real(_real(shared_data, "utaformatix-ts/openutau.ustx"))
     assert notes(gen) == notes(ou)
@@ -848,10 +860,10 @@ def test_real_small_files(shared_data):
 @pytest.mark.parametrize("rel", REAL)
 def test_real_files_round_trip(shared_data, rel):
     f = _real(shared_data, rel)
-    src = _read_real(f)
+    src = _read_real(f, keep_tracks_without_lyrics=True)
     out = write(src)
     assert sniff(out[:4096])
-    back = read(out, path="out.ustx")
+    back = read(out, path="out.ustx", options=ReadOptions(keep_tracks_without_lyrics=True))
     assert normalised(back) == normalised(src)
     assert (back.tempos, back.time_signatures, back.title) == \
         (src.tempos, src.time_signatures, src.title)
@@ -997,7 +1009,7 @@ def test_write_read_property(specs):
                        pitch_points=tuple(PitchPoint(x, c, s) for x, c, s in
                                           sorted(pts, key=lambda p: p[0]))))
     src = Project(tracks=(Track("T", tuple(ns)),) if ns else ())
-    back = read(write(src))
+    back = read(write(src), options=ReadOptions(keep_tracks_without_lyrics=True))
     expect = normalised(src)
     got = normalised(back)
     assert len(got) == len(expect)

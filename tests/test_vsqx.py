@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from utagoe.errors import ScoreFormatError
+from utagoe.errors import InvalidValueError, ScoreFormatError
 from utagoe.formats import limits
-from utagoe.formats.registry import ReadOptions
-from utagoe.formats.vsqx import read, sniff, step_curve_points
+from utagoe.formats import ReadOptions
+from utagoe.formats.common import NO_LYRIC, step_curve_points
+from utagoe.formats.vsqx import read, sniff
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
 from conftest import real_file, real_files
 from fuzzing import check_truncations
@@ -238,25 +239,38 @@ def test_part_none_reads_every_track_with_lyrics_and_says_what_is_not_sung():
 
 
 def test_part_by_number_counts_tracks_with_notes_and_by_name_any_case():
-    assert [t.name for t in rd(MULTI, part=2).tracks] == ["Piano"]
-    assert notes(rd(MULTI, part=2)) == [(0, 480, 48, "+"), (480, 480, 50, "+")]
+    raises_fast(MULTI, part=2, match="track 'Piano' \\(--part 2, 2 notes\\) has no lyrics; "
+                "give --default-lyric")
+    assert [t.name for t in rd(MULTI, part=2, default_lyric="la").tracks] == ["Piano"]
+    assert notes(rd(MULTI, part=2, default_lyric="la")) == [(0, 480, 48, "la"), (480, 480, 50, "la")]
+    assert notes(rd(MULTI, part=2, keep_tracks_without_lyrics=True)) == \
+        [(0, 480, 48, NO_LYRIC), (480, 480, 50, NO_LYRIC)]
     assert [t.name for t in rd(MULTI, part=3).tracks] == ["Harmony"]
     assert [t.name for t in rd(MULTI, part="harmony").tracks] == ["Harmony"]
     assert [t.name for t in rd(MULTI, part="1").tracks] == ["Vocal"]
 
 
-@pytest.mark.parametrize("part", [0, 4, "Drums", 2.5])
+@pytest.mark.parametrize("part", [4, "Drums"])
 def test_unknown_part_lists_the_tracks(part):
     e = raises_fast(MULTI, part=part)
     assert "test.vsqx" in str(e)
-    if not isinstance(part, float):
-        assert "'Vocal'" in str(e) and "'Piano'" in str(e) and "'Empty'" not in str(e)
+    assert "'Vocal'" in str(e) and "'Piano'" in str(e) and "'Empty'" not in str(e)
+
+
+@pytest.mark.parametrize("part", [0, 2.5, True])
+def test_a_part_that_is_no_track_number_is_refused_by_the_options(part):
+    with pytest.raises(InvalidValueError, match="ReadOptions.part"):
+        rd(MULTI, part=part)
 
 
 def test_no_track_with_lyrics_is_an_error_that_names_the_tracks():
     data = vsq4(track4("Piano", part4(7680, n4(0, 480, 48, ""))))
-    raises_fast(data, match="no track has lyrics.*'Piano'")
-    assert notes(rd(data, part=1)) == [(0, 480, 48, "+")]
+    raises_fast(data, match="no track has lyrics.*'Piano' \\(--part 1.*--default-lyric ら")
+    raises_fast(data, part=1, match="has no lyrics")
+    p = rd(data, keep_tracks_without_lyrics=True)
+    assert notes(p) == [(0, 480, 48, NO_LYRIC)]
+    assert any("track 'Piano' (--part 1, 1 note) has no lyrics; its notes are kept without "
+               "lyrics and are not sung unless given --default-lyric" in w for w in p.warnings)
 
 
 def test_a_file_without_notes_is_an_error():

@@ -1,55 +1,77 @@
 """Score files in and out. Every format is listed in ``registry.default_registry``.
 
-    >>> from utagoe.formats import read_score, write_score
-    >>> project = read_score("song.ust")
+    >>> from utagoe.formats import ReadOptions, read_score, write_score
+    >>> project = read_score("song.ust", ReadOptions(lenient=True))
     >>> write_score(project, "song.ustx")
+
+Importing this package is light: the registry, and each reader, are imported when
+first used.
 """
 from __future__ import annotations
 
 import os
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from ..model.score import Project
-from .registry import (MAX_SCORE_BYTES, FormatRegistry, ReadOptions, ScoreReader,
-                       ScoreWriter, default_registry)
+from .options import ReadOptions
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..model.score import Project
+    from .limits import MAX_SCORE_BYTES
+    from .registry import FormatRegistry, ScoreReader, ScoreWriter, default_registry
+
+#: public name -> module (relative to this package) that defines it
+_WHERE = {"FormatRegistry": ".registry", "ScoreReader": ".registry", "ScoreWriter": ".registry",
+          "default_registry": ".registry", "MAX_SCORE_BYTES": ".limits"}
+
+#: the keyword form of read_score's options (kept until every caller passes ReadOptions)
+_OPTION_KEYWORDS = ("part", "verse", "voice", "lenient", "encoding", "default_lyric",
+                    "keep_tracks_without_lyrics")
 
 
-def read_score(path: str | os.PathLike, *, part: int | str | None = None,
-               verse: int | str | None = None, voice: int | str | None = None,
-               lenient: bool = False, encoding: str | None = None,
-               default_lyric: str | None = None, format: str | None = None,
-               registry: FormatRegistry | None = None) -> Project:
-    """Read a score file into a :class:`~utagoe.model.Project` (one track: the sung part).
+def read_score(path: str | os.PathLike, options: ReadOptions | None = None, *,
+               format: str | None = None, registry: FormatRegistry | None = None,
+               **keywords: Any) -> Project:
+    """Read a score file into a :class:`~utagoe.model.Project`.
 
-    ``part``: 1-based number, or a part id or name (default: the first part with
-    lyrics, else the first part). ``verse``: 1-based lyric line, or its name
-    (default 1). ``voice``: 1-based voice number (default: voice 1, or the lowest
-    voice that carries lyrics). ``lenient``: recoverable problems become
-    ``Project.warnings`` instead of errors. ``encoding``: a codec name that forces
-    how text in the file is decoded (MIDI, UST). ``default_lyric``: MIDI tracks
-    without lyrics are sung on this syllable. ``format``: a format name (e.g.
-    ``"musicxml"``) to skip detection. ``registry``: defaults to
-    :func:`default_registry`. Every problem with the file raises
-    :class:`~utagoe.errors.ScoreFormatError`; the file is never modified.
+    ``options``: a :class:`ReadOptions` (part, verse, voice, lenient, encoding,
+    default_lyric, keep_tracks_without_lyrics); the same fields may still be given
+    as keywords instead. ``format``: a format name (e.g. ``"musicxml"``) that skips
+    detection. ``registry``: defaults to :func:`default_registry`. Every problem
+    with the file raises :class:`~utagoe.errors.ScoreFormatError`; the file is
+    never modified. ``Project.source_format`` names the format it was read as.
     """
-    registry = registry if registry is not None else default_registry()
-    if encoding is not None:
-        import codecs
-
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            from ..errors import ScoreFormatError
-            raise ScoreFormatError(f"unknown text encoding {encoding!r}") from None
-    options = ReadOptions(part=part, verse=verse, voice=voice, lenient=lenient,
-                          encoding=encoding, default_lyric=default_lyric)
+    unknown = set(keywords) - set(_OPTION_KEYWORDS)
+    if unknown:
+        raise TypeError(f"read_score() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    if keywords:
+        if options is not None:
+            raise TypeError("read_score() takes options or keywords, not both")
+        options = ReadOptions(**keywords)
+    if registry is None:
+        from .registry import default_registry as make
+        registry = make()
     return registry.read(path, options, format_name=format)
 
 
 def write_score(project: Project, path: str | os.PathLike, *, format: str | None = None,
-                registry: FormatRegistry | None = None):
+                registry: FormatRegistry | None = None) -> Path:
     """Write ``project`` to ``path`` (.ustx, .musicxml/.xml, .mid), atomically."""
-    registry = registry if registry is not None else default_registry()
+    if registry is None:
+        from .registry import default_registry as make
+        registry = make()
     return registry.write(project, path, format_name=format)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = ["MAX_SCORE_BYTES", "FormatRegistry", "ReadOptions", "ScoreReader", "ScoreWriter",

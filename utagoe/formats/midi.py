@@ -87,11 +87,10 @@ from dataclasses import dataclass, field
 from ..errors import ScoreFormatError
 from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature,
                            Track)
-from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import ReadContext, TrackChoice, choose_tracks
-from .registry import MAX_SCORE_BYTES, ReadOptions
+from .common import NO_LYRIC, Problem, ReadContext, TrackDraft, finish, tempo_list
+from .options import ReadOptions, check_encoding
 
 #: events (of any kind) one file may hold; each costs time even when skipped
 MAX_EVENTS = 4_000_000
@@ -99,8 +98,6 @@ MAX_EVENTS = 4_000_000
 MAX_TEXT_EVENTS = 2 * limits.MAX_NOTES
 #: tempo, time- and key-signature events one file may hold
 MAX_MAP_EVENTS = limits.MAX_NOTES
-#: the SMF default tempo where a file gives none
-DEFAULT_BPM = 120.0
 #: channel index (0-based) of General MIDI drums: never sung
 DRUM_CHANNEL = 9
 #: lyric-to-note tolerance: PPQ // this many ticks of the file's own resolution
@@ -133,15 +130,6 @@ class _Ctx(ReadContext):
 
     __slots__ = ()
     by_offset = True
-
-
-class _Bad(Exception):
-    """A malformed event inside a track (recoverable by dropping the rest of the track)."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
 
 
 # --------------------------------------------------------------------------------------
@@ -275,13 +263,13 @@ def _vlq(data: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
     value = 0
     for _ in range(4):
         if pos >= end:
-            raise _Bad(f"{what} is cut short by the end of the track", pos)
+            raise Problem(f"{what} is cut short by the end of the track", pos)
         b = data[pos]
         pos += 1
         value = (value << 7) | (b & 0x7F)
         if b < 0x80:
             return value, pos
-    raise _Bad(f"{what} is longer than 4 bytes", pos - 4)
+    raise Problem(f"{what} is longer than 4 bytes", pos - 4)
 
 
 def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> None:
@@ -297,7 +285,7 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
     notes_on = 0
     notes = chunk.notes
     pending: dict[int, deque] = {}
-    bad: _Bad | None = None
+    bad: Problem | None = None
     try:
         while pos < end:
             start = pos
@@ -318,7 +306,7 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
                 raise ctx.error(f"more than {MAX_EVENTS} MIDI events; refusing a file this "
                                 "large", start)
             if pos >= end:
-                raise _Bad("delta time without an event after it", start)
+                raise Problem("delta time without an event after it", start)
             status = data[pos]
             if status >= 0x80:
                 pos += 1
@@ -327,23 +315,23 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
             elif running:
                 status = running
             else:
-                raise _Bad(f"data byte 0x{status:02X} without a status byte before it", pos)
+                raise Problem(f"data byte 0x{status:02X} without a status byte before it", pos)
 
             if status < 0xF0:  # channel message
                 hi = status & 0xF0
                 if hi == 0xC0 or hi == 0xD0:
                     if pos >= end:
-                        raise _Bad("channel message cut short by the end of the track", start)
+                        raise Problem("channel message cut short by the end of the track", start)
                     if data[pos] >= 0x80:
-                        raise _Bad(f"data byte expected, found 0x{data[pos]:02X}", pos)
+                        raise Problem(f"data byte expected, found 0x{data[pos]:02X}", pos)
                     pos += 1
                     continue
                 if pos + 2 > end:
-                    raise _Bad("channel message cut short by the end of the track", start)
+                    raise Problem("channel message cut short by the end of the track", start)
                 key = data[pos]
                 vel = data[pos + 1]
                 if key >= 0x80 or vel >= 0x80:
-                    raise _Bad("data byte expected, found a status byte "
+                    raise Problem("data byte expected, found a status byte "
                                f"(0x{max(key, vel):02X})", pos)
                 pos += 2
                 if hi == 0x90 and vel:
@@ -367,11 +355,11 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
 
             if status == 0xFF:  # meta event
                 if pos >= end:
-                    raise _Bad("meta event cut short by the end of the track", start)
+                    raise Problem("meta event cut short by the end of the track", start)
                 mtype = data[pos]
                 length, pos = _vlq(data, pos + 1, end, "meta event length")
                 if pos + length > end:
-                    raise _Bad(f"meta event (type 0x{mtype:02X}) of {length} bytes runs past "
+                    raise Problem(f"meta event (type 0x{mtype:02X}) of {length} bytes runs past "
                                "the end of the track", start)
                 payload = pos
                 pos += length
@@ -386,13 +374,13 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
             if status == 0xF0 or status == 0xF7:  # sysex, or escaped bytes
                 length, pos = _vlq(data, pos, end, "sysex length")
                 if pos + length > end:
-                    raise _Bad(f"sysex of {length} bytes runs past the end of the track",
+                    raise Problem(f"sysex of {length} bytes runs past the end of the track",
                                start)
                 pos += length
                 continue
-            raise _Bad(f"status byte 0x{status:02X} (a real-time or system common message) "
+            raise Problem(f"status byte 0x{status:02X} (a real-time or system common message) "
                        "cannot appear in a MIDI file", pos - 1)
-    except _Bad as e:
+    except Problem as e:
         bad = e
     finally:
         st.events += events
@@ -402,7 +390,7 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
     if bad is not None:
         ctx.problem(f"track {chunk.number}: {bad.message}"
                     + ("; the rest of this track is skipped" if ctx.lenient else ""),
-                    bad.offset)
+                    bad.at)
 
 
 def _close_pending(pending: dict[int, deque], tick: int, chunk: _Chunk) -> None:
@@ -648,29 +636,13 @@ def _decode_all(texts: list[_Text], options: ReadOptions, ctx: _Ctx) -> None:
     """Decode every text event in place with one encoding (forced or detected)."""
     forced = options.encoding
     if forced is not None:
-        codec = _lookup_codec(forced, ctx)
+        codec = check_encoding(forced)
     else:
         codec, note = _detect_encoding([t.raw for t in texts])
         if note:
             ctx.warn(note)
     for t in texts:
         t.text = _decode(t.raw, codec, t.offset, ctx)
-
-
-def _lookup_codec(name: object, ctx: _Ctx) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise ctx.error(f"encoding must be a codec name such as 'utf-8' or 'cp932', not "
-                        f"{name!r}")
-    try:
-        info = codecs.lookup(name.strip())
-    except (LookupError, ValueError, TypeError):
-        raise ctx.error(f"unknown encoding {name!r} (use a Python codec name such as "
-                        "'utf-8', 'cp932', 'gb18030', 'euc_kr', 'latin-1')") from None
-    try:
-        "a".encode(info.name).decode(info.name)
-    except Exception:
-        raise ctx.error(f"{name!r} is not a text encoding") from None
-    return info.name
 
 
 def _decode(raw: bytes, codec: str, offset: int, ctx: _Ctx) -> str:
@@ -742,9 +714,13 @@ class _Logical:
     placed: int = 0                 # lyrics that landed on notes
     chords_dropped: int = 0
     too_short: int = 0
+    #: its --part number: 1-based among the tracks with notes (0 until known)
+    part: int = 0
+    #: warnings about its notes, shown if the track is kept (see TrackDraft.notices)
+    notices: list[tuple[str, int | None]] = field(default_factory=list)
 
     def describe(self) -> str:
-        return f"track {self.number} {self.name!r}"
+        return f"track {self.name!r} (--part {self.part})"
 
 
 def _monophonic(notes: list) -> tuple[list, int, int]:
@@ -915,7 +891,7 @@ def _vsq_track(chunk: _Chunk, st: _State, options: ReadOptions) -> _Logical | No
     if len(raw) > MAX_VSQ_TEXT:
         raise ctx.error(f"{where} is {len(raw) / 2**20:.1f} MiB; the limit is "
                         f"{MAX_VSQ_TEXT // 2**20} MiB", chunk.offset)
-    codec = _lookup_codec(options.encoding, ctx) if options.encoding else "cp932"
+    codec = check_encoding(options.encoding) if options.encoding else "cp932"
     text = _decode(raw, codec, parts[0][2], ctx)
     sections: dict[str, dict[str, str]] = {}
     events: list[tuple[str, str]] = []
@@ -1031,10 +1007,11 @@ def _by_tick(events, ppq: int, make) -> list:
 
 
 def _tempo_map(st: _State) -> tuple[Tempo, ...]:
-    out = _by_tick(st.tempos, st.ppq, Tempo)
-    if not out or out[0].tick != 0:
-        out.insert(0, Tempo(0, DEFAULT_BPM))
-    return tuple(out)
+    """Every tempo event (file order within a tick: the last wins); the SMF default of
+    120 bpm holds before the first."""
+    changes = [(_to480(tick, st.ppq), bpm, None) for tick, _seq, bpm in sorted(st.tempos)]
+    return tempo_list(changes, st.ctx, start="default", drop_repeats=False, warn_start=False,
+                      warn_missing=False)
 
 
 def _time_map(st: _State) -> tuple[TimeSignature, ...]:
@@ -1067,23 +1044,14 @@ def _title(chunks: list[_Chunk], fmt: int, karaoke_title: str | None) -> str:
 
 
 # --------------------------------------------------------------------------------------
-# Choosing what is sung
+# What is sung
 
 
-_CHOICE = TrackChoice(name=lambda t: t.name, note_count=lambda t: len(t.notes),
-                      has_lyrics=lambda t: bool(t.placed))
-_NO_LYRICS_HINT = " (give --default-lyric to sing such tracks on one syllable)"
-
-
-def _choose(tracks: list[_Logical], options: ReadOptions, ctx: _Ctx) -> list[_Logical]:
-    if options.default_lyric:   # every track can be sung
-        how = TrackChoice(_CHOICE.name, _CHOICE.note_count, lambda t: True)
-        return choose_tracks(tracks, options.part, ctx, how)
-    return choose_tracks(tracks, options.part, ctx, _CHOICE, lyrics_needed=True,
-                         hint=_NO_LYRICS_HINT)
-
-
-def _sung_notes(t: _Logical, ppq: int, default_lyric: str | None, ctx: _Ctx) -> list[Note]:
+def _sung_notes(t: _Logical, ppq: int, default_lyric: str | None) -> list[Note]:
+    """The track's notes at 480 per quarter, with their lyrics. In a track with lyrics a
+    note without one continues the syllable before it; notes before the first lyric
+    are sung on ``default_lyric``, else left out. A track without lyrics keeps its
+    notes on NO_LYRIC (:func:`~utagoe.formats.common.select_tracks` decides)."""
     out: list[Note] = []
     has_lyrics = t.placed > 0
     seen_lyric = False
@@ -1096,7 +1064,7 @@ def _sung_notes(t: _Logical, ppq: int, default_lyric: str | None, ctx: _Ctx) -> 
         if lyric is not None:
             seen_lyric = True
         elif not has_lyrics:
-            lyric = default_lyric
+            lyric = NO_LYRIC
         elif seen_lyric:
             lyric = CONTINUATION
         elif default_lyric:
@@ -1108,17 +1076,14 @@ def _sung_notes(t: _Logical, ppq: int, default_lyric: str | None, ctx: _Ctx) -> 
                         source=f"note {i + 1} of track {t.number} {t.name!r} (byte {off})",
                         phonemes=phonemes))
     if t.chords_dropped:
-        ctx.warn(f"{t.describe()}: {t.chords_dropped} note(s) starting together with a higher "
-                 "note dropped (a sung track is monophonic)")
+        t.notices.append((f"{t.chords_dropped} note(s) starting together with a higher note "
+                          "dropped (a sung track is monophonic)", None))
     if t.too_short:
-        ctx.warn(f"{t.describe()}: {t.too_short} note(s) shorter than one tick at 480 per "
-                 "quarter dropped")
+        t.notices.append((f"{t.too_short} note(s) shorter than one tick at 480 per quarter "
+                          "dropped", None))
     if before_first:
-        ctx.warn(f"{t.describe()}: {before_first} note(s) before the first lyric are not sung "
-                 "(give --default-lyric to sing them)")
-    if not has_lyrics and default_lyric:
-        ctx.warn(f"{t.describe()} has no lyrics; its {len(out)} notes are sung on "
-                 f"{default_lyric!r}")
+        t.notices.append((f"{before_first} note(s) before the first lyric are not sung (give "
+                          "--default-lyric to sing them)", None))
     return out
 
 
@@ -1134,18 +1099,16 @@ def read(data: bytes, *, path: str | None = None,
     Raises :class:`~utagoe.errors.ScoreFormatError` for anything it cannot read.
     """
     options = options or ReadOptions()
-    ctx = _Ctx(path, bool(options.lenient))
+    ctx = _Ctx(path, options.lenient)
     try:
         data = bytes(data)
     except Exception:
         raise ctx.error("MIDI data must be bytes") from None
-    if len(data) > MAX_SCORE_BYTES:
-        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {MAX_SCORE_BYTES // 2**20} MiB)")
+    if len(data) > limits.MAX_SCORE_BYTES:
+        raise ctx.fatal(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
+                        f"limit is {limits.MAX_SCORE_BYTES // 2**20} MiB)")
     if not data:
-        raise ctx.error("the file is empty")
-    if options.default_lyric is not None and not isinstance(options.default_lyric, str):
-        raise ctx.error(f"default lyric must be text, not {options.default_lyric!r}")
+        raise ctx.fatal("the file is empty")
     default_lyric = _clean_lyric(options.default_lyric, False) if options.default_lyric \
         else None
 
@@ -1200,33 +1163,23 @@ def read(data: bytes, *, path: str | None = None,
     for t in tracks:
         t.notes, t.chords_dropped, zero = _monophonic(t.notes)
         if zero:
-            ctx.warn(f"{t.describe()}: {zero} zero-length note(s) dropped")
+            t.notices.append((f"{zero} zero-length note(s) dropped", None))
     tracks = [t for t in tracks if t.notes]
+    for number, t in enumerate(tracks, 1):
+        t.part = number
     _attach_lyrics(tracks, lyric_events, karaoke, chunks, tol, ctx)
     for t in tracks:
         _place_lyrics(t, tol, ppq, ctx)
 
-    title = _title(chunks, fmt, karaoke_title)
-    tempos = _tempo_map(st)
-    if not tracks:
-        ctx.warn("the file has no notes to sing" if not any(c.notes for c in chunks)
-                 else "the file has no notes outside the drum channel")
-        chosen: list[_Logical] = [] if options.part is None else _choose(tracks, options, ctx)
-    else:
-        chosen = _choose(tracks, options, ctx)
-    out_tracks = []
-    for t in chosen:
-        notes = _sung_notes(t, ppq, default_lyric, ctx)
-        if notes:
-            out_tracks.append(Track(name=t.name, notes=tuple(notes)))
-    end = max((n.end_ticks for tr in out_tracks for n in tr.notes), default=0)
-    end_s = TimeAxis.from_tempos(tempos).tick_to_seconds(end)
-    if not math.isfinite(end_s) or end_s > limits.MAX_SONG_SECONDS:
-        raise ctx.error(f"the song would last {end_s / 3600:.1f} hours; the limit is "
-                        f"{limits.MAX_SONG_SECONDS // 3600} hours")
-    return Project(tracks=tuple(out_tracks), tempos=tempos, time_signatures=_time_map(st),
-                   key_signatures=_key_map(st), title=title, source_path=path,
-                   warnings=ctx.all_warnings())
+    if not tracks and any(c.notes for c in chunks):
+        message = "the file has no notes outside the drum channel (10), which is never sung"
+        if not options.keep_tracks_without_lyrics:
+            raise ctx.fatal(message)
+        ctx.warn(message)
+    drafts = [TrackDraft(name=t.name, notes=_sung_notes(t, ppq, default_lyric), notices=t.notices)
+              for t in tracks]
+    return finish(ctx, drafts, options, tempos=_tempo_map(st), time_signatures=_time_map(st),
+                  key_signatures=_key_map(st), title=_title(chunks, fmt, karaoke_title))
 
 
 # --------------------------------------------------------------------------------------
@@ -1349,5 +1302,5 @@ def write(project: Project) -> bytes:
     return header + b"".join(chunks)
 
 
-__all__ = ["DEFAULT_BPM", "DRUM_CHANNEL", "MAX_EVENTS", "MAX_TEXT_EVENTS", "read", "sniff",
+__all__ = ["DRUM_CHANNEL", "MAX_EVENTS", "MAX_TEXT_EVENTS", "read", "sniff",
            "write"]

@@ -17,41 +17,30 @@ import io
 import math
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from ..errors import ScoreFormatError
-from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature,
-                           Track)
-from ..model.timeaxis import TimeAxis
+from ..model.score import CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature
 from ..model.units import TICKS_PER_QUARTER
-
-from .xmltree import Elem as _Elem
+from . import limits
+from .common import NO_LYRIC, TrackDraft, check_size_and_content, finish
 from .common import ReadContext as _Ctx
+from .common import (clean_default_lyric, no_lyrics_error, notes, settle_lyrics,
+                     tempo_list)
+from .options import ReadOptions
+from .xmltree import Elem as _Elem
 from .xmltree import parse_xml
 
-if TYPE_CHECKING:
-    from .registry import ReadOptions
-
-#: limits (a score beyond them is refused with ScoreFormatError)
-MAX_BYTES = 64 * 1024 * 1024
-MAX_NOTES = 200_000
-MAX_SONG_SECONDS = 24 * 3600
-MAX_BPM = 1000.0
-#: no song may be longer than this many quarter notes (24 h at the fastest tempo)
-MAX_QUARTERS = int(MAX_SONG_SECONDS / 60 * MAX_BPM)
 #: positions are integers on a clock this much finer than ticks: exact for every
 #: <divisions> that divides 480 * 240240 (1-16, 20, 21, 24, 480, 10080, ...), and
 #: off by far less than a tick otherwise, so that ties and chords still line up
 UNITS_PER_TICK = 240240
 UNITS_PER_QUARTER = TICKS_PER_QUARTER * UNITS_PER_TICK
-MAX_UNITS = MAX_QUARTERS * UNITS_PER_QUARTER
-#: elements kept in memory while parsing (only the elements the reader uses are kept)
-MAX_ELEMENTS = 3_000_000
+MAX_UNITS = limits.MAX_QUARTERS * UNITS_PER_QUARTER
 #: an .mxl member that expands more than this many times is taken for a zip bomb
 MAX_ZIP_RATIO = 200
-DEFAULT_BPM = 120.0
 
 _MUSICXML_MEDIA_TYPES = ("application/vnd.recordare.musicxml+xml",
                          "application/vnd.recordare.musicxml")
@@ -73,15 +62,14 @@ beat-type chromatic octave-change step alter octave duration voice text syllabic
 beat-unit per-minute offset
 """.split())
 
-_parse_opts = dict(keep=_KEEP, text_tags=_TEXT, count_tag="note", max_count=MAX_NOTES,
-                   max_elements=MAX_ELEMENTS, lenient_root="score-partwise")
-
-
-def _parse_xml(data: bytes, ctx: _Ctx, *, keep: frozenset | None = _KEEP,
-               count_notes: bool = True) -> _Elem:
-    if keep is None:
-        return parse_xml(data, ctx, keep=None, max_elements=MAX_ELEMENTS)
-    return parse_xml(data, ctx, **_parse_opts)
+def _parse_xml(data: bytes, ctx: _Ctx, *, score: bool = True) -> _Elem:
+    """The score's tree (only the tags the reader uses), or with ``score=False`` every
+    tag (the .mxl container file)."""
+    if not score:
+        return parse_xml(data, ctx, keep=None, max_elements=limits.MAX_XML_ELEMENTS)
+    return parse_xml(data, ctx, keep=_KEEP, text_tags=_TEXT, count_tag="note",
+                     max_count=limits.MAX_NOTES, max_elements=limits.MAX_XML_ELEMENTS,
+                     lenient_root="score-partwise")
 
 
 # --------------------------------------------------------------------------------------
@@ -109,7 +97,7 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: _Ctx,
-                 limit: int = MAX_BYTES) -> bytes:
+                 limit: int = limits.MAX_SCORE_BYTES) -> bytes:
     name = info.filename
     if info.file_size > limit:
         raise ctx.error(f".mxl member {name!r} is {info.file_size / 2**20:.1f} MiB "
@@ -144,7 +132,7 @@ def _unpack_mxl(data: bytes, ctx: _Ctx) -> tuple[bytes, str]:
     if container is not None:
         cdata = _read_member(zf, container, ctx, limit=1 << 20)
         ctx.member = "META-INF/container.xml"
-        croot = _parse_xml(cdata, ctx, keep=None, count_notes=False)
+        croot = _parse_xml(cdata, ctx, score=False)
         ctx.member = None
         for el in _iter(croot):
             if el.tag != "rootfile":
@@ -170,7 +158,7 @@ def _unpack_mxl(data: bytes, ctx: _Ctx) -> tuple[bytes, str]:
     return _read_member(zf, by_name[chosen], ctx), chosen
 
 
-def _iter(root: _Elem):
+def _iter(root: _Elem) -> Iterator[_Elem]:
     todo = [root]
     while todo:
         el = todo.pop()
@@ -381,7 +369,7 @@ class _PartScanner:
     # -- durations --------------------------------------------------------------------
     def units(self, el: _Elem, what: str, *, signed: bool = False) -> int:
         """A duration element's value in units. Bad numbers raise ScoreFormatError;
-        absurd ones raise it even when lenient (see ``_Fatal``)."""
+        absurd ones raise it even when lenient (ReadContext.fatal)."""
         text = el.text.strip()
         cached = self._units_cache.get((text, self.divisions))  # type: ignore[arg-type]
         if cached is not None and (signed or cached >= 0):
@@ -399,9 +387,9 @@ class _PartScanner:
                          "note", el.line)
                 self.warned_no_divisions = True
             self.divisions = Fraction(1)
-        if abs(d) > MAX_QUARTERS * self.divisions:
-            raise _Fatal(ctx.error(f"{what} {text} is absurdly long (the song would last "
-                                   "more than 24 hours)", el.line))
+        if abs(d) > limits.MAX_QUARTERS * self.divisions:
+            raise ctx.fatal(f"{what} {text} is absurdly long (the song would last more than "
+                            f"{limits.MAX_SONG_SECONDS // 3600} hours)", el.line)
         u = math.floor(d * UNITS_PER_QUARTER / self.divisions + Fraction(1, 2))
         if len(self._units_cache) < 10_000:
             self._units_cache[(text, self.divisions)] = u
@@ -409,22 +397,10 @@ class _PartScanner:
 
     def lenient_units(self, el: _Elem, what: str, *, signed: bool = False) -> int | None:
         """Like ``units``, but with ``lenient`` a bad value is a warning and gives None."""
-        try:
-            return self.units(el, what, signed=signed)
-        except ScoreFormatError as e:
-            if not self.ctx.lenient:
-                raise
-            self.ctx.warn(e.message, el.line)
-            return None
+        return self.ctx.attempt(self.units, el, what, signed=signed, repair="")
 
     # -- the part ---------------------------------------------------------------------
     def scan(self) -> _Part:
-        try:
-            return self._scan()
-        except _Fatal as f:
-            raise f.error from None
-
-    def _scan(self) -> _Part:
         ctx, part = self.ctx, self.part
         total = 0  # units so far (a guard against absurd lengths)
         for mi, mel in enumerate(self.pel.findall("measure")):
@@ -576,13 +552,6 @@ class _PartScanner:
         _add_tempo(self.part, mi, at, 0, float(Fraction(t)), el.line, self.ctx)
 
 
-class _Fatal(Exception):
-    """Carries a ScoreFormatError that ``lenient`` must not turn into a warning."""
-
-    def __init__(self, error: ScoreFormatError) -> None:
-        self.error = error
-
-
 def _read_pitch(pel: _Elem, transpose: int, ctx: _Ctx) -> int | None:
     """MIDI note number of a <pitch> (sounding), or None (lenient) for a bad one."""
     step_el = pel.find("step")
@@ -590,18 +559,10 @@ def _read_pitch(pel: _Elem, transpose: int, ctx: _Ctx) -> int | None:
     if step not in _STEPS:
         ctx.problem(f"bad pitch step {step!r}; note dropped", pel.line)
         return None
-    try:
-        oct_el = pel.find("octave")
-        octave = _integer(oct_el.text if oct_el is not None else None, "<octave>", pel, ctx)
-        alter_el = pel.find("alter")
-        alter = Fraction(0)
-        if alter_el is not None and alter_el.text.strip():
-            alter = _decimal(alter_el.text, "<alter>", alter_el, ctx)
-    except ScoreFormatError as e:
-        if not ctx.lenient:
-            raise
-        ctx.warn(f"{e.message}; note dropped", pel.line)
+    got = ctx.attempt(_octave_and_alter, pel, ctx, repair="note dropped")
+    if got is None:
         return None
+    octave, alter = got
     if abs(octave) > 20 or abs(alter) > 12:
         ctx.problem(f"absurd pitch: {step}, octave {octave}, alter {alter}; note dropped",
                     pel.line)
@@ -615,6 +576,16 @@ def _read_pitch(pel: _Elem, transpose: int, ctx: _Ctx) -> int | None:
                     "note dropped", pel.line)
         return None
     return midi
+
+
+def _octave_and_alter(pel: _Elem, ctx: _Ctx) -> tuple[int, Fraction]:
+    oct_el = pel.find("octave")
+    octave = _integer(oct_el.text if oct_el is not None else None, "<octave>", pel, ctx)
+    alter_el = pel.find("alter")
+    alter = Fraction(0)
+    if alter_el is not None and alter_el.text.strip():
+        alter = _decimal(alter_el.text, "<alter>", alter_el, ctx)
+    return octave, alter
 
 
 def _scan_time_and_key(attrs: _Elem, part: _Part, mi: int, pos: int,
@@ -662,8 +633,9 @@ def _scan_time_and_key(attrs: _Elem, part: _Part, mi: int, pos: int,
 
 def _add_tempo(part: _Part, mi: int, at: int, priority: int, bpm: float, line: int,
                ctx: _Ctx) -> None:
-    if not (0 < bpm <= MAX_BPM) or not math.isfinite(bpm):
-        ctx.problem(f"tempo {bpm:g} bpm is out of range (0, {MAX_BPM:g}]", line)
+    if not limits.bpm_ok(bpm):
+        ctx.problem(f"tempo {bpm:g} bpm is outside {limits.MIN_BPM:g}..{limits.MAX_BPM:g} bpm",
+                    line, "ignored")
         return
     part.tempos.append((mi, at, priority, bpm, line))
 
@@ -931,32 +903,29 @@ def _key_signatures(chosen: _Part, starts: list[int]) -> tuple[KeySignature, ...
 
 
 def _tempos(parts: list[_Part], starts: list[int], ctx: _Ctx) -> tuple[Tempo, ...]:
+    """The tempo map from every part's marks. Of marks on one tick a <sound tempo> wins
+    over a <metronome>, then the earlier part, then the earlier mark. A first mark
+    within the first two measures (after a pickup, say) holds from the start; a later
+    one leaves the unmarked beginning at MusicXML's default of 120 bpm."""
     events = []
     for p in parts:
         for k, (mi, off, prio, bpm, line) in enumerate(p.tempos):
-            events.append((_units_to_ticks(starts[mi] + off), prio, p.index, k, bpm))
-    events.sort()
-    out: list[Tempo] = []
-    for tick, _prio, _pi, _k, bpm in events:
-        if out and out[-1].tick == tick:
-            continue  # a <sound tempo> (or the earlier part) already set this tick
-        if out and out[-1].bpm == bpm:
-            continue
-        out.append(Tempo(tick, bpm))
-    if not out:
-        ctx.warn(f"no tempo marking; assuming {DEFAULT_BPM:g} bpm")
-        return (Tempo(0, DEFAULT_BPM),)
-    if out[0].tick != 0:
-        # a first mark within the first two measures (after a pickup, say) holds from
-        # the start; a later one leaves the unmarked beginning at MusicXML's default
+            events.append((_units_to_ticks(starts[mi] + off), prio, p.index, k, bpm, line))
+    # the mark that wins a tick comes last, as tempo_list wants it
+    events.sort(key=lambda e: (e[0], -e[1], -e[2], -e[3]))
+    if not events:
+        ctx.warn(f"no tempo marking; assuming {limits.DEFAULT_BPM:g} bpm")
+        return (Tempo(0, limits.DEFAULT_BPM),)
+    out = tempo_list([(tick, bpm, line) for tick, _p, _i, _k, bpm, line in events], ctx,
+                     start="default", warn_start=False)
+    if events[0][0] != 0 and len(out) > 1:
+        first = out[1]
         early = _units_to_ticks(starts[min(2, len(starts) - 1)])
-        if out[0].tick <= early:
-            out[0] = Tempo(0, out[0].bpm)
-        else:
-            ctx.warn(f"no tempo marking before tick {out[0].tick}; assuming "
-                     f"{DEFAULT_BPM:g} bpm there")
-            out.insert(0, Tempo(0, DEFAULT_BPM))
-    return tuple(out)
+        if first.tick <= early:
+            return (Tempo(0, first.bpm),) + out[2:]
+        ctx.warn(f"no tempo marking before tick {first.tick}; assuming "
+                 f"{limits.DEFAULT_BPM:g} bpm there")
+    return out
 
 
 def _title(root: _Elem) -> str:
@@ -973,7 +942,28 @@ def _title(root: _Elem) -> str:
     return ""
 
 
-def _interpret(root: _Elem, ctx: _Ctx, want_part, want_verse, want_voice) -> Project:
+def _note_count(part: _Part) -> int:
+    return sum(1 for ev in part.notes if not ev.grace)
+
+
+def _part_mention(p: _Part) -> str:
+    """``part 'Alto' (--part 2, 31 notes)``: a part as --part counts it (every part)."""
+    return f"part {p.name!r} (--part {p.index + 1}, {notes(_note_count(p))})"
+
+
+def _left_out(parts: list[_Part], chosen: _Part, ctx: _Ctx) -> None:
+    """Name every other part with notes, left out because only one part is sung."""
+    for p in parts:
+        if p is chosen or not _note_count(p):
+            continue
+        if _has_lyrics(p):
+            ctx.warn(f"{_part_mention(p)} has lyrics and is not sung; choose it with --part "
+                     f"{p.index + 1}", p.line)
+        else:
+            ctx.warn(f"{_part_mention(p)} has no lyrics and is not sung", p.line)
+
+
+def _interpret(root: _Elem, ctx: _Ctx, options: ReadOptions) -> Project:
     if root.tag == "score-timewise":
         raise ctx.error("timewise MusicXML (<score-timewise>) is not supported; convert it "
                         "to partwise (MusicXML's timewise-to-partwise XSLT, or re-export "
@@ -998,26 +988,37 @@ def _interpret(root: _Elem, ctx: _Ctx, want_part, want_verse, want_voice) -> Pro
     if not any(p.notes for p in parts):
         raise ctx.error("the score has no notes", root.line)
 
-    verse_spec = _verse_spec(want_verse, ctx)
-    chosen = _choose_part(parts, want_part, verse_spec, ctx)
-    if not any(not ev.grace for ev in chosen.notes):
+    verse_spec = _verse_spec(options.verse, ctx)
+    with_notes = [p for p in parts if _note_count(p)]
+    if options.part is None and not any(_has_lyrics(p) for p in parts) and with_notes \
+            and not options.keep_tracks_without_lyrics and not clean_default_lyric(options):
+        raise no_lyrics_error("; ".join(_part_mention(p) for p in with_notes), ctx, "part")
+    chosen = _choose_part(parts, options.part, verse_spec, ctx)
+    if options.part is None and not _has_lyrics(chosen) and with_notes:
+        chosen = with_notes[0]
+    if not _note_count(chosen):
         raise ctx.error(f"{chosen.describe()} has no notes", chosen.line)
+    if options.part is None:
+        _left_out(parts, chosen, ctx)
     verse = _choose_verse(chosen, verse_spec, ctx)
-    voice = _choose_voice(chosen, want_voice, verse, ctx)
+    voice = _choose_voice(chosen, options.voice, verse, ctx)
 
     starts, lengths = _measure_starts(parts, chosen)
     sung = _sung_notes(chosen, voice, verse, starts, ctx)
-    notes: list[Note] = []
+    # a note without a lyric holds the syllable before it (a melisma); in a part
+    # without any lyric, it has none (NO_LYRIC) until the lyric rule settles it
+    missing = CONTINUATION if any(s.lyric for s in sung) else NO_LYRIC
+    draft = TrackDraft(name=chosen.name, line=chosen.line)
     for s in sung:
         a, b = _units_to_ticks(s.start), _units_to_ticks(s.end)
         if b <= a:
             ctx.warn(f"note shorter than one tick in measure {s.measure_number} dropped",
                      s.line)
             continue
-        notes.append(Note(start_ticks=a, duration_ticks=b - a, pitch=s.pitch,
-                          lyric=s.lyric if s.lyric else CONTINUATION,
-                          source=f"measure {s.measure_number}"))
-    if not notes:
+        draft.notes.append(Note(start_ticks=a, duration_ticks=b - a, pitch=s.pitch,
+                                lyric=s.lyric if s.lyric else missing,
+                                source=f"measure {s.measure_number}"))
+    if not draft.notes:
         raise ctx.error(f"{chosen.describe()} has no notes in voice {voice}", chosen.line)
 
     if chosen.unpitched:
@@ -1026,9 +1027,6 @@ def _interpret(root: _Elem, ctx: _Ctx, want_part, want_verse, want_voice) -> Pro
     if chosen.lyric_on_rest:
         ctx.warn(f"{chosen.lyric_on_rest} lyric(s) on rests in {chosen.describe()} ignored",
                  chosen.line)
-    if not any(s.lyric for s in sung):
-        ctx.warn(f"{chosen.describe()} has no lyrics (verse {verse}, voice {voice}); every "
-                 f"note is sung as {CONTINUATION!r}", chosen.line)
     if any(p.repeats for p in parts):
         ctx.warn("repeat signs are not expanded: the score is sung once, as written")
     other_voices = sorted({ev.voice for ev in chosen.notes if ev.voice != voice},
@@ -1037,50 +1035,33 @@ def _interpret(root: _Elem, ctx: _Ctx, want_part, want_verse, want_voice) -> Pro
         ctx.warn(f"singing voice {voice} of {chosen.describe()}; voice(s) "
                  f"{', '.join(other_voices)} ignored", chosen.line)
 
-    tempos = _tempos(parts, starts, ctx)
-    axis = TimeAxis.from_tempos(tempos)
-    end_s = axis.tick_to_seconds(notes[-1].end_ticks)
-    if end_s > MAX_SONG_SECONDS:
-        raise ctx.error(f"the song would last {end_s / 3600:.1f} hours; the limit is 24 hours")
+    def select(drafts: list[TrackDraft]) -> list[TrackDraft]:
+        return [d for d in drafts
+                if settle_lyrics(d, chosen.index + 1, options, ctx, noun="part",
+                                 asked=options.part is not None, fill_missing=False,
+                                 count=_note_count(chosen))]
 
-    return Project(
-        tracks=(Track(name=chosen.name, notes=tuple(notes)),),
-        tempos=tempos,
-        time_signatures=_time_signatures(parts, chosen, starts, lengths),
-        key_signatures=_key_signatures(chosen, starts),
-        title=_title(root),
-        source_path=ctx.path,
-        warnings=ctx.all_warnings(),
-    )
+    return finish(ctx, [draft], options, tempos=_tempos(parts, starts, ctx),
+                  time_signatures=_time_signatures(parts, chosen, starts, lengths),
+                  key_signatures=_key_signatures(chosen, starts), title=_title(root),
+                  noun="part", tidy=False, select=select)
 
 
 # --------------------------------------------------------------------------------------
 # Public entry points
 
 
-def read(data: bytes, *, path: str | None = None, options: "ReadOptions | None" = None) -> Project:
-    """Read MusicXML bytes (plain or .mxl) into a Project. The registry's read function."""
-    part = getattr(options, "part", None)
-    verse = getattr(options, "verse", None)
-    voice = getattr(options, "voice", None)
-    lenient = bool(getattr(options, "lenient", False))
-    return read_musicxml(data, path=path, part=part, verse=verse, voice=voice, lenient=lenient)
+def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = None) -> Project:
+    """Read MusicXML bytes (plain partwise XML or a compressed .mxl) into a Project with
+    one track: the sung part (see :class:`~utagoe.formats.options.ReadOptions` for
+    ``part``, ``verse``, ``voice``, ``lenient``, ``default_lyric`` and
+    ``keep_tracks_without_lyrics``). The registry's read function.
 
-
-def read_musicxml(data: bytes, *, path: str | None = None, part: int | str | None = None,
-                  verse: int | str | None = None, voice: int | str | None = None,
-                  lenient: bool = False) -> Project:
-    """Read MusicXML bytes (plain partwise XML or a compressed .mxl) into a Project.
-
-    ``path`` only names the file in messages and ``Project.source_path``. See
-    :func:`utagoe.formats.read_score` for ``part``, ``verse``, ``voice`` and ``lenient``.
+    ``path`` only names the file in messages and ``Project.source_path``.
     """
-    ctx = _Ctx(path, lenient)
-    if len(data) > MAX_BYTES:
-        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {MAX_BYTES // 2**20} MiB)")
-    if not data.strip():
-        raise ctx.error("the file is empty")
+    options = options or ReadOptions()
+    ctx = _Ctx(path, options.lenient)
+    check_size_and_content(data, ctx)
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         data, member = _unpack_mxl(data, ctx)
         ctx.member = member
@@ -1089,4 +1070,4 @@ def read_musicxml(data: bytes, *, path: str | None = None, part: int | str | Non
     if _looks_binary(data):
         raise ctx.error("binary data, not MusicXML", 1)
     root = _parse_xml(data, ctx)
-    return _interpret(root, ctx, part, verse, voice)
+    return _interpret(root, ctx, options)

@@ -64,8 +64,7 @@ from ..errors import ScoreFormatError
 from ..model.score import CONTINUATION, Project, Tempo
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
-from . import limits, musicxml
-from .registry import MAX_SCORE_BYTES
+from . import limits
 
 #: divisions per quarter note: one division per tick
 DIVISIONS = TICKS_PER_QUARTER
@@ -74,12 +73,12 @@ MIN_WRITABLE_PITCH = 12
 #: the most measures the document may hold, all parts together
 MAX_MEASURES = 400_000
 #: the largest document we write (what our own reader accepts)
-MAX_OUTPUT_BYTES = MAX_SCORE_BYTES
+MAX_OUTPUT_BYTES = limits.MAX_SCORE_BYTES
 #: tempo, time and key signature changes (each)
 MAX_EVENTS = limits.MAX_NOTES
 #: <note> elements (notes, tied pieces, rests) and elements in all that our reader accepts
-MAX_NOTE_ELEMENTS = musicxml.MAX_NOTES
-MAX_ELEMENTS = musicxml.MAX_ELEMENTS
+MAX_NOTE_ELEMENTS = limits.MAX_NOTES
+MAX_ELEMENTS = limits.MAX_XML_ELEMENTS
 
 _DOCTYPE = ('<!DOCTYPE score-partwise PUBLIC "-//Recordare//DTD MusicXML 4.0 Partwise//EN" '
             '"http://www.musicxml.org/dtds/partwise.dtd">')

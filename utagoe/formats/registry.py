@@ -1,72 +1,74 @@
-"""The score-format registry: which reader reads which file.
+"""The score-format registry: which reader reads which file, which writer writes it.
 
 A :class:`FormatRegistry` is an explicit object, filled in one place by
 :func:`default_registry`; there is no module-level registry. A file is matched
-by its extension first, then by sniffing its first bytes. Every reader gets the
-file's bytes (read here, size-checked, never modified) and a
-:class:`ReadOptions`, and returns a :class:`~utagoe.model.Project`.
+by its extension first, then by sniffing its first bytes.
+
+Every reader is a module with the same two functions (:class:`ReaderModule`):
+``sniff(head) -> bool`` and ``read(data, *, path, options) -> Project``. The
+registry is the only place that imports readers, and it does so lazily: a
+:class:`ScoreReader` holds its module's name and imports it on first use, so
+importing the registry (or reading one .ust) does not import every format. The
+registry reads the file's bytes (bounded, never blocking on a FIFO, never
+modifying the file), hands them to the reader with one
+:class:`~utagoe.formats.options.ReadOptions`, and sets ``Project.source_format``.
+Writers are found and imported the same way and save through
+:func:`utagoe.fileio.write_atomic`.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ..errors import ScoreFormatError
-from ..model.score import Project
+from . import limits
+from .options import ReadOptions
 
-#: No score file we read may be larger than this (bytes); members of compressed
-#: containers (.mxl) are held to the same limit once uncompressed.
-MAX_SCORE_BYTES = 64 * 1024 * 1024
+if TYPE_CHECKING:
+    from ..model.score import Project
 
 #: How many leading bytes ``sniff`` functions are shown.
 SNIFF_BYTES = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class ReadOptions:
-    """What the caller asked for; a reader ignores what its format has no use for.
+class SniffFunction(Protocol):
+    """``sniff(head) -> bool``: do these first bytes (at most SNIFF_BYTES) look like the
+    format? Never raises."""
 
-    ``part``: 1-based index, or a part (track) id or name; formats with several
-    tracks return every track that has lyrics when it is ``None``. ``verse``:
-    1-based lyric line number, or a lyric line name (e.g. ``"chorus"``).
-    ``voice``: 1-based voice number (or the voice id as a string). ``None`` lets
-    the reader choose. ``encoding``: a Python codec name forcing how text inside
-    the file is decoded (MIDI lyrics, UST), instead of detecting it.
-    ``default_lyric``: MIDI tracks without lyrics are sung on this syllable
-    (otherwise they are left out, with a warning).
-    """
-
-    part: int | str | None = None
-    verse: int | str | None = None
-    voice: int | str | None = None
-    lenient: bool = False
-    encoding: str | None = None
-    default_lyric: str | None = None
+    def __call__(self, head: bytes) -> bool: ...
 
 
-#: ``read(data, *, path, options) -> Project``
-ReadFunction = Callable[..., Project]
+class ReadFunction(Protocol):
+    """``read(data, *, path, options) -> Project``: the whole file's bytes to a Project,
+    or :class:`~utagoe.errors.ScoreFormatError`. ``path`` only names the file in
+    messages and becomes ``Project.source_path``; nothing else is ever opened."""
+
+    def __call__(self, data: bytes, *, path: str | None = None,
+                 options: ReadOptions | None = None) -> Project: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreReader:
-    """One score format: its name, file extensions, a sniffer and a read function."""
+class WriteFunction(Protocol):
+    """``write(project) -> bytes``: the whole file."""
 
-    name: str
-    extensions: tuple[str, ...]
-    #: ``sniff(first_bytes) -> bool``: does this look like our format?
-    sniff: Callable[[bytes], bool]
-    #: ``read(data: bytes, *, path: str | None, options: ReadOptions) -> Project``
-    read: ReadFunction
-    description: str = ""
+    def __call__(self, project: Project) -> bytes: ...
 
-    def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("a ScoreReader needs a name")
-        exts = tuple(_normalise_extension(e) for e in self.extensions)
-        object.__setattr__(self, "extensions", exts)
+
+class ReaderModule(Protocol):
+    """What every reader module provides (checked against each of ours by mypy below)."""
+
+    @property
+    def sniff(self) -> SniffFunction: ...
+
+    @property
+    def read(self) -> ReadFunction: ...
+
+
+class WriterModule(Protocol):
+    @property
+    def write(self) -> WriteFunction: ...
 
 
 def _normalise_extension(ext: str) -> str:
@@ -76,27 +78,91 @@ def _normalise_extension(ext: str) -> str:
     return ext if ext.startswith(".") else "." + ext
 
 
-#: ``write(project) -> bytes``
-WriteFunction = Callable[[Project], bytes]
+def _normalise_extensions(exts: tuple[str, ...] | list[str] | str) -> tuple[str, ...]:
+    if isinstance(exts, str):
+        exts = (exts,)
+    return tuple(_normalise_extension(e) for e in exts)
 
 
-@dataclass(frozen=True, slots=True)
-class ScoreWriter:
-    """One format utagoe saves: its name, file extensions and a write function."""
+class _Lazy:
+    """A module named by its dotted name, or given as an object, imported on first use."""
+
+    __slots__ = ("source", "_value")
+
+    def __init__(self, source: object) -> None:
+        self.source = source
+        self._value: object | None = None
+
+    def get(self) -> object:
+        if self._value is None:
+            self._value = (import_module(self.source) if isinstance(self.source, str)
+                           else self.source)
+        return self._value
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreReader:
+    """One score format: its name, file extensions, and the module that reads it.
+
+    ``module``: the reader's dotted module name (``"utagoe.formats.ust"``), imported
+    on the first :meth:`sniff` or :meth:`read`; or any object with ``sniff`` and
+    ``read`` functions of the :class:`ReaderModule` shape (a plug-in, a test).
+    """
 
     name: str
     extensions: tuple[str, ...]
-    #: ``write(project) -> bytes``: the whole file
-    write: WriteFunction
+    module: str | ReaderModule
+    description: str = ""
+    _lazy: _Lazy = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a ScoreReader needs a name")
+        object.__setattr__(self, "extensions", _normalise_extensions(self.extensions))
+        object.__setattr__(self, "_lazy", _Lazy(self.module))
+
+    def _reader(self) -> ReaderModule:
+        impl = self._lazy.get()
+        if not (callable(getattr(impl, "sniff", None)) and callable(getattr(impl, "read", None))):
+            raise TypeError(f"score reader {self.name!r}: {impl!r} has no sniff and read "
+                            "functions")
+        return cast(ReaderModule, impl)
+
+    def sniff(self, head: bytes) -> bool:
+        """Do these first bytes look like this format? (imports the reader)"""
+        return bool(self._reader().sniff(head))
+
+    def read(self, data: bytes, *, path: str | None = None,
+             options: ReadOptions | None = None) -> Project:
+        """The reader's ``read``: the file's bytes to a Project (imports the reader)."""
+        return self._reader().read(data, path=path, options=options or ReadOptions())
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoreWriter:
+    """One format utagoe saves: its name, file extensions and the module that writes it
+    (a dotted name imported on first use, or an object with a ``write`` function)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    module: str | WriterModule
     description: str = ""
     #: does the format hold drawn pitch, vibratos, expression curves and mixer settings?
     keeps_expression: bool = False
+    _lazy: _Lazy = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("a ScoreWriter needs a name")
-        object.__setattr__(self, "extensions",
-                           tuple(_normalise_extension(e) for e in self.extensions))
+        object.__setattr__(self, "extensions", _normalise_extensions(self.extensions))
+        object.__setattr__(self, "_lazy", _Lazy(self.module))
+
+    def write(self, project: Project) -> bytes:
+        """The project as the whole file (imports the writer)."""
+        impl = self._lazy.get()
+        if not callable(getattr(impl, "write", None)):
+            raise TypeError(f"score writer {self.name!r}: {impl!r} has no write function")
+        return cast(WriterModule, impl).write(project)
 
 
 class FormatRegistry:
@@ -106,6 +172,8 @@ class FormatRegistry:
         self._readers: list[ScoreReader] = []
         self._by_extension: dict[str, ScoreReader] = {}
         self._writers: list[ScoreWriter] = []
+
+    # -- writers ------------------------------------------------------------------
 
     def register_writer(self, writer: ScoreWriter) -> ScoreWriter:
         """Add a writer. A second writer with the same name or extension is refused."""
@@ -147,10 +215,15 @@ class FormatRegistry:
 
     def write(self, project: Project, path: str | os.PathLike, *,
               format_name: str | None = None) -> Path:
-        """Save ``project`` to ``path`` atomically (a temporary file, then a rename)."""
+        """Save ``project`` to ``path`` atomically (see :func:`utagoe.fileio.write_atomic`);
+        the output path is checked before the project is turned into bytes."""
+        from ..fileio import check_output_path, write_atomic
+
         writer = self.writer_for(path, format_name)
-        data = writer.write(project)
-        return write_atomic(path, data)
+        check_output_path(path)
+        return write_atomic(path, writer.write(project))
+
+    # -- readers ------------------------------------------------------------------
 
     def register(self, reader: ScoreReader) -> ScoreReader:
         """Add a reader. A second reader with the same name or extension is refused."""
@@ -194,12 +267,13 @@ class FormatRegistry:
         return None
 
     def by_content(self, first_bytes: bytes) -> ScoreReader | None:
+        """The first reader whose sniffer recognises these bytes (this imports readers)."""
         head = bytes(first_bytes[:SNIFF_BYTES])
         for r in self._readers:
             try:
                 if r.sniff(head):
                     return r
-            except Exception:  # a sniffer must never break the lookup
+            except Exception:  # a sniffer (or a plug-in's import) must never break the lookup
                 continue
         return None
 
@@ -218,107 +292,70 @@ class FormatRegistry:
 
     def read(self, path: str | os.PathLike, options: ReadOptions | None = None, *,
              format_name: str | None = None) -> Project:
-        """Read a score file (never modified) into a Project."""
-        options = options or ReadOptions()
-        data = read_limited(path)
+        """Read a score file (never modified; at most limits.MAX_SCORE_BYTES) into a
+        Project whose ``source_format`` is the reader's name."""
+        from ..fileio import read_limited
+
+        data = read_limited(path, limit=limits.MAX_SCORE_BYTES,
+                            error=lambda p, why: ScoreFormatError(why, path=p))
         reader = self.by_name(format_name) if format_name else self.lookup(path, data)
-        return reader.read(data, path=str(path), options=options)
+        return _read_with(reader, data, str(path), options)
 
     def read_bytes(self, data: bytes, options: ReadOptions | None = None, *,
                    name: str | None = None, format_name: str | None = None) -> Project:
         """Read a score held in memory; ``name`` (a file name) helps find its format."""
-        options = options or ReadOptions()
-        if len(data) > MAX_SCORE_BYTES:
-            raise ScoreFormatError(_too_big(len(data)), path=name)
+        if len(data) > limits.MAX_SCORE_BYTES:
+            raise ScoreFormatError(f"the file is too large ({len(data) / 2**20:.1f} MiB; the "
+                                   f"limit is {limits.MAX_SCORE_BYTES / 2**20:g} MiB)",
+                                   path=name)
         reader = self.by_name(format_name) if format_name else self.lookup(name, data)
-        return reader.read(bytes(data), path=name, options=options)
+        return _read_with(reader, bytes(data), name, options)
 
 
-def _too_big(size: int) -> str:
-    return (f"file is too large to be a score ({size / 2**20:.1f} MiB; the limit is "
-            f"{MAX_SCORE_BYTES // 2**20} MiB)")
-
-
-def read_limited(path: str | os.PathLike, limit: int = MAX_SCORE_BYTES) -> bytes:
-    """All bytes of a file, refusing files over ``limit`` bytes with ScoreFormatError."""
-    p = str(path)
-    try:
-        size = os.stat(p).st_size
-        if os.path.isdir(p):
-            raise ScoreFormatError("is a directory, not a score file", path=p)
-        if size > limit:
-            raise ScoreFormatError(_too_big(size), path=p)
-        with open(p, "rb") as f:
-            data = f.read(limit + 1)
-    except FileNotFoundError:
-        raise ScoreFormatError("no such file", path=p) from None
-    except PermissionError:
-        raise ScoreFormatError("permission denied", path=p) from None
-    except IsADirectoryError:
-        raise ScoreFormatError("is a directory, not a score file", path=p) from None
-    except OSError as e:
-        raise ScoreFormatError(f"cannot read file: {e.strerror or e}", path=p) from None
-    if len(data) > limit:  # grew while we looked, or a special file
-        raise ScoreFormatError(_too_big(len(data)), path=p)
-    return data
-
-
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    import tempfile
-
-    out = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return out
+def _read_with(reader: ScoreReader, data: bytes, path: str | None,
+               options: ReadOptions | None) -> Project:
+    project = reader.read(data, path=path, options=options or ReadOptions())
+    if project.source_format == reader.name:
+        return project
+    return dataclasses.replace(project, source_format=reader.name)
 
 
 def default_registry() -> FormatRegistry:
-    """A registry holding every score format utagoe reads. The one place they are listed."""
-    from . import midi, musicxml, musicxml_write, svp, ust, ustx, vsqx
-
+    """A registry holding every score format utagoe reads and writes. The one place
+    they are listed; no reader or writer is imported until it is used."""
     registry = FormatRegistry()
     registry.register(ScoreReader(
-        name="musicxml",
-        extensions=(".musicxml", ".xml", ".mxl"),
-        sniff=musicxml.sniff,
-        read=musicxml.read,
-        description="MusicXML, partwise (.musicxml, .xml) or compressed (.mxl)",
-    ))
+        "musicxml", (".musicxml", ".xml", ".mxl"), "utagoe.formats.musicxml",
+        "MusicXML, partwise (.musicxml, .xml) or compressed (.mxl)"))
     registry.register(ScoreReader(
-        name="midi", extensions=(".mid", ".midi", ".kar", ".rmi", ".vsq"),
-        sniff=midi.sniff, read=midi.read,
-        description="Standard MIDI File with lyrics (FF05 lyrics, karaoke .kar, VOCALOID .vsq)",
-    ))
+        "midi", (".mid", ".midi", ".kar", ".rmi", ".vsq"), "utagoe.formats.midi",
+        "Standard MIDI File with lyrics (FF05 lyrics, karaoke .kar, VOCALOID .vsq)"))
     registry.register(ScoreReader(
-        name="ust", extensions=(".ust",), sniff=ust.sniff, read=ust.read,
-        description="UTAU sequence (.ust 1.x and 2.0; plugin temp files by their content)"))
+        "ust", (".ust",), "utagoe.formats.ust",
+        "UTAU sequence (.ust 1.x and 2.0; plugin temp files by their content)"))
+    registry.register(ScoreReader("ustx", (".ustx",), "utagoe.formats.ustx", "OpenUtau project"))
     registry.register(ScoreReader(
-        name="ustx", extensions=(".ustx",), sniff=ustx.sniff, read=ustx.read,
-        description="OpenUtau project"))
-    registry.register(ScoreReader(
-        name="vsqx", extensions=(".vsqx",), sniff=vsqx.sniff, read=vsqx.read,
-        description="VOCALOID 3 and 4 project (vsq3 and vsq4 namespaces)"))
-    registry.register(ScoreReader(
-        name="svp", extensions=(".svp",), sniff=svp.sniff, read=svp.read,
-        description="Synthesizer V Studio project"))
+        "vsqx", (".vsqx",), "utagoe.formats.vsqx",
+        "VOCALOID 3 and 4 project (vsq3 and vsq4 namespaces)"))
+    registry.register(ScoreReader("svp", (".svp",), "utagoe.formats.svp",
+                                  "Synthesizer V Studio project"))
     registry.register_writer(ScoreWriter(
-        name="ustx", extensions=(".ustx",), write=ustx.write,
-        description="OpenUtau project, with pitch points, vibratos and curves",
-        keeps_expression=True))
+        "ustx", (".ustx",), "utagoe.formats.ustx",
+        "OpenUtau project, with pitch points, vibratos and curves", keeps_expression=True))
     registry.register_writer(ScoreWriter(
-        name="musicxml", extensions=(".musicxml", ".xml"), write=musicxml_write.write,
-        description="MusicXML 4.0, partwise"))
+        "musicxml", (".musicxml", ".xml"), "utagoe.formats.musicxml_write",
+        "MusicXML 4.0, partwise"))
     registry.register_writer(ScoreWriter(
-        name="midi", extensions=(".mid", ".midi"), write=midi.write,
-        description="Standard MIDI File, format 1, with lyric events"))
+        "midi", (".mid", ".midi"), "utagoe.formats.midi",
+        "Standard MIDI File, format 1, with lyric events"))
     return registry
+
+
+if TYPE_CHECKING:  # mypy checks that every reader and writer module has the one shape
+    from . import midi, musicxml, musicxml_write, svp, ust, ustx, vsqx
+
+    _READERS: tuple[ReaderModule, ...] = (midi, musicxml, svp, ust, ustx, vsqx)
+    _WRITERS: tuple[WriterModule, ...] = (midi, musicxml_write, ustx)
+
+__all__ = ["SNIFF_BYTES", "FormatRegistry", "ReadFunction", "ReaderModule", "ScoreReader",
+           "ScoreWriter", "SniffFunction", "WriteFunction", "WriterModule", "default_registry"]

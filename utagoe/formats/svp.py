@@ -60,28 +60,26 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Literal, TypeVar
 
-from ..errors import ScoreFormatError
 from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibrato
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
+from .common import Problem, TrackDraft, bar_start_ticks, check_size_and_content, finish
 from .common import ReadContext as _Ctx
-from .common import (TrackDraft, bar_start_ticks, check_size_and_content, check_song_length, lyric_from_file,
-                     select_tracks, tidy_notes)
+from .common import lyric_from_file, tempo_list, tidy_notes
+from .options import ReadOptions
 
-if TYPE_CHECKING:
-    from .registry import ReadOptions
+T = TypeVar("T")
 
 #: blicks per quarter note, and per tick (480 per quarter)
 BLICKS_PER_QUARTER = 705_600_000
 BLICKS_PER_TICK = BLICKS_PER_QUARTER // TICKS_PER_QUARTER
 #: no position or length may be beyond this many blicks
 MAX_BLICKS = limits.MAX_TICKS * BLICKS_PER_TICK
-#: no .svp may be larger than this (bytes)
-MAX_BYTES = 64 * 1024 * 1024
 #: SV's vibrato defaults (approximations, see the module docstring)
 DEFAULT_VIBRATO_START_S = 0.25
 DEFAULT_VIBRATO_LEFT_S = 0.2
@@ -111,14 +109,6 @@ _BREATH_LYRICS = frozenset({"br"})
 # Typed access to the JSON, with the path of each value for messages
 
 
-class _Bad(Exception):
-    """A value of the wrong type or range; ``message`` names it by its JSON path."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def _show(v) -> str:
     if isinstance(v, (dict, list)):
         return "an object" if isinstance(v, dict) else "a list"
@@ -132,19 +122,19 @@ def _show(v) -> str:
 def _number(v, where: str, *, lo: float | None = None, hi: float | None = None) -> float:
     """A finite JSON number (not a bool) within [lo, hi]."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise _Bad(f"{where}: expected a number, got {_show(v)}")
+        raise Problem(f"{where}: expected a number, got {_show(v)}")
     if isinstance(v, int):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
-            raise _Bad(f"{where}: {_show(v)} is out of range ({lo:g}..{hi:g})"
+            raise Problem(f"{where}: {_show(v)} is out of range ({lo:g}..{hi:g})"
                        if lo is not None and hi is not None else
                        f"{where}: {_show(v)} is out of range")
         if abs(v) > 10 ** 300:
-            raise _Bad(f"{where}: {_show(v)} is too large a number")
+            raise Problem(f"{where}: {_show(v)} is too large a number")
         return float(v)
     if not math.isfinite(v):
-        raise _Bad(f"{where}: {v!r} is not a finite number")
+        raise Problem(f"{where}: {v!r} is not a finite number")
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise _Bad(f"{where}: {v:g} is out of range"
+        raise Problem(f"{where}: {v:g} is out of range"
                    + (f" ({lo:g}..{hi:g})" if lo is not None and hi is not None else ""))
     return float(v)
 
@@ -153,7 +143,7 @@ def _integer(v, where: str, *, lo: int, hi: int) -> int:
     """A JSON integer (or a float with an integral value) within [lo, hi]."""
     f = _number(v, where, lo=lo, hi=hi)
     if isinstance(v, float) and not f.is_integer():
-        raise _Bad(f"{where}: expected a whole number, got {v!r}")
+        raise Problem(f"{where}: expected a whole number, got {v!r}")
     return int(v)
 
 
@@ -172,50 +162,36 @@ def _blicks_to_ticks(b: int | float) -> int:
 
 def _dict(v, where: str) -> dict:
     if not isinstance(v, dict):
-        raise _Bad(f"{where}: expected an object, got {_show(v)}")
+        raise Problem(f"{where}: expected an object, got {_show(v)}")
     return v
 
 
 def _list(v, where: str) -> list:
     if not isinstance(v, list):
-        raise _Bad(f"{where}: expected a list, got {_show(v)}")
+        raise Problem(f"{where}: expected a list, got {_show(v)}")
     return v
 
 
 def _text(v, where: str) -> str:
     if not isinstance(v, str):
-        raise _Bad(f"{where}: expected a string, got {_show(v)}")
+        raise Problem(f"{where}: expected a string, got {_show(v)}")
     return v
 
 
 def _bool(v, where: str) -> bool:
     if not isinstance(v, bool):
-        raise _Bad(f"{where}: expected true or false, got {_show(v)}")
+        raise Problem(f"{where}: expected true or false, got {_show(v)}")
     return v
 
 
-class _Reader:
-    """Strict or lenient reporting for one file."""
-
-    def __init__(self, ctx: _Ctx) -> None:
-        self.ctx = ctx
-
-    def fatal(self, e: _Bad) -> ScoreFormatError:
-        return self.ctx.error(e.message)
-
-    def problem(self, e: _Bad, then: str) -> None:
-        """A recoverable problem: raise (strict) or warn with what is done instead."""
-        self.ctx.problem(f"{e.message}; {then}")
-
-    def optional(self, obj: dict, key: str, where: str, check, default, then: str, **kw):
-        """``obj[key]`` checked by ``check``; absent: ``default``; bad: a problem."""
-        if key not in obj or obj[key] is None:
-            return default
-        try:
-            return check(obj[key], f"{where}.{key}", **kw)
-        except _Bad as e:
-            self.problem(e, then)
-            return default
+def _optional(ctx: _Ctx, obj: dict, key: str, where: str, check: Callable[..., T],
+              default: T, then: str, **kw: Any) -> T:
+    """``obj[key]`` checked by ``check``; absent or null: ``default``; bad: a problem
+    (lenient: ``default``, and a warning ending in ``then``)."""
+    if key not in obj or obj[key] is None:
+        return default
+    got = ctx.attempt(check, obj[key], f"{where}.{key}", repair=then, **kw)
+    return default if got is None else got
 
 
 # --------------------------------------------------------------------------------------
@@ -274,43 +250,38 @@ def _load(text: str, ctx: _Ctx):
         raise ctx.error(f"not valid JSON: {e}") from None
 
 
-def read(data: bytes, *, path: str | None = None,
-         options: "ReadOptions | None" = None) -> Project:
+def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = None) -> Project:
     """Read .svp bytes into a Project. The registry's read function.
 
     ``path`` only names the file in messages and becomes ``Project.source_path``.
     """
-    part = getattr(options, "part", None)
-    lenient = bool(getattr(options, "lenient", False))
-    default_lyric = getattr(options, "default_lyric", None)
-    ctx = _Ctx(path, lenient)
-    check_size_and_content(data, ctx, limit=MAX_BYTES, blank=b"\x00 \t\r\n")
+    options = options or ReadOptions()
+    ctx = _Ctx(path, options.lenient)
+    check_size_and_content(data, ctx, blank=b"\x00 \t\r\n")
     doc = _load(_decode(data, ctx), ctx)
-    return _interpret(doc, _Reader(ctx), part, default_lyric)
+    return _interpret(doc, ctx, options)
 
 
 # --------------------------------------------------------------------------------------
 # The project
 
 
-def _interpret(doc, r: _Reader, part, default_lyric: str | None) -> Project:
-    ctx = r.ctx
+def _interpret(doc: object, ctx: _Ctx, options: ReadOptions) -> Project:
     if not isinstance(doc, dict):
         raise ctx.error(f"not an .svp project: the JSON is {_show(doc)}, not an object")
     try:
         tracks = _list(doc.get("tracks"), "tracks")
-    except _Bad as e:
-        raise r.fatal(e) from None
+    except Problem as e:
+        raise ctx.fatal(e.message) from None
     if len(tracks) > limits.MAX_TRACKS:
         raise ctx.error(f"{len(tracks)} tracks; the limit is {limits.MAX_TRACKS}")
     time = doc.get("time")
     if not isinstance(time, dict):
-        r.problem(_Bad(f"time: expected an object, got {_show(time)}"),
-                  "assuming 4/4 and 120 bpm")
+        ctx.problem(f"time: expected an object, got {_show(time)}", None, "assuming 4/4 and 120 bpm")
         time = {}
-    tempos = _read_tempos(time.get("tempo"), r)
-    signatures = _read_meters(time.get("meter"), r)
-    library = _read_library(doc.get("library"), r)
+    tempos = _read_tempos(time.get("tempo"), ctx)
+    signatures = _read_meters(time.get("meter"), ctx)
+    library = _read_library(doc.get("library"), ctx)
     placed = _count_placed_notes(tracks, library)
     if placed > limits.MAX_NOTES:
         raise ctx.error(f"{placed} notes (counting every placement of a note group); the "
@@ -319,27 +290,23 @@ def _interpret(doc, r: _Reader, part, default_lyric: str | None) -> Project:
     budget = _Budget()
     drafts = []
     for i, t in enumerate(tracks):
-        draft, curve_parts, detunes = _read_track(t, i, library, axis, default_lyric,
-                                                  budget, r)
+        draft, curve_parts, detunes = _read_track(t, i, library, axis, budget, ctx)
         draft.notes = tidy_notes(draft.notes, f"track {draft.name!r}", ctx)
         spans = [(n.start_ticks, n.end_ticks, detunes[n.source]) for n in draft.notes
                  if n.source in detunes]
-        draft.curves = _build_curves(curve_parts, spans, draft.name, r)
+        draft.curves = _build_curves(curve_parts, spans, draft.name, ctx)
         drafts.append(draft)
-    chosen = select_tracks(drafts, part, ctx)
-    check_song_length(chosen, tempos, ctx)
-    return Project(tracks=tuple(d.build() for d in chosen), tempos=tempos,
-                   time_signatures=signatures, title="", source_path=ctx.path,
-                   warnings=ctx.all_warnings())
+    return finish(ctx, drafts, options, tempos=tempos, time_signatures=signatures,
+                  tidy=False)  # tidied above: the detunes follow the tidied notes
 
 
-def _read_tempos(raw, r: _Reader) -> tuple[Tempo, ...]:
+def _read_tempos(raw, ctx: _Ctx) -> tuple[Tempo, ...]:
     if raw is None:
         raw = []
     if not isinstance(raw, list):
-        r.problem(_Bad(f"time.tempo: expected a list, got {_show(raw)}"), "assuming 120 bpm")
+        ctx.problem(f"time.tempo: expected a list, got {_show(raw)}", None, "assuming 120 bpm")
         raw = []
-    events: list[tuple[int, int, float]] = []
+    events: list[tuple[int, float, int | None]] = []
     for k, item in enumerate(raw):
         where = f"time.tempo[{k}]"
         try:
@@ -347,34 +314,21 @@ def _read_tempos(raw, r: _Reader) -> tuple[Tempo, ...]:
             pos = _blicks(item.get("position"), f"{where}.position")
             bpm = _number(item.get("bpm"), f"{where}.bpm")
             if not limits.bpm_ok(bpm):
-                raise _Bad(f"{where}.bpm: {bpm:g} is out of range ({limits.MIN_BPM:g}.."
+                raise Problem(f"{where}.bpm: {bpm:g} is out of range ({limits.MIN_BPM:g}.."
                            f"{limits.MAX_BPM:g})")
-        except _Bad as e:
-            r.problem(e, "tempo ignored")
+        except Problem as e:
+            ctx.problem(e.message, e.at, "tempo ignored")
             continue
-        events.append((max(0, _blicks_to_ticks(pos)), k, bpm))
-    events.sort()
-    out: list[Tempo] = []
-    for tick, _k, bpm in events:
-        if out and out[-1].tick == tick:
-            out[-1] = Tempo(tick, bpm)
-        elif not out or out[-1].bpm != bpm:
-            out.append(Tempo(tick, bpm))
-    if not out:
-        r.ctx.warn("no tempo; assuming 120 bpm")
-        return (Tempo(0, 120.0),)
-    if out[0].tick != 0:
-        r.ctx.warn(f"no tempo before tick {out[0].tick}; the first tempo holds from the start")
-        out[0] = Tempo(0, out[0].bpm)
-    return tuple(out)
+        events.append((max(0, _blicks_to_ticks(pos)), bpm, None))
+    return tempo_list(events, ctx)
 
 
-def _read_meters(raw, r: _Reader) -> tuple[TimeSignature, ...]:
+def _read_meters(raw, ctx: _Ctx) -> tuple[TimeSignature, ...]:
     """Time signatures in ticks (bars counted from the meter list)."""
     if raw is None:
         raw = []
     if not isinstance(raw, list):
-        r.problem(_Bad(f"time.meter: expected a list, got {_show(raw)}"), "assuming 4/4")
+        ctx.problem(f"time.meter: expected a list, got {_show(raw)}", None, "assuming 4/4")
         raw = []
     by_bar: dict[int, tuple[int, int]] = {}
     for k, item in enumerate(raw):
@@ -386,15 +340,15 @@ def _read_meters(raw, r: _Reader) -> tuple[TimeSignature, ...]:
             num = _integer(item.get("numerator"), f"{where}.numerator", lo=1, hi=255)
             den = _integer(item.get("denominator"), f"{where}.denominator", lo=1, hi=64)
             if den & (den - 1):
-                raise _Bad(f"{where}.denominator: {den} is not 1, 2, 4 ... 64")
-        except _Bad as e:
-            r.problem(e, "time signature ignored")
+                raise Problem(f"{where}.denominator: {den} is not 1, 2, 4 ... 64")
+        except Problem as e:
+            ctx.problem(e.message, e.at, "time signature ignored")
             continue
         by_bar[bar] = (num, den)
     bars = sorted((b, n, d) for b, (n, d) in by_bar.items())
     if not bars or bars[0][0] != 0:
         if raw:
-            r.ctx.warn("no time signature at the first bar; assuming 4/4")
+            ctx.warn("no time signature at the first bar; assuming 4/4")
         bars.insert(0, (0, 4, 4))
     out: list[TimeSignature] = []
     for (b, num, den), tick in zip(bars, bar_start_ticks(bars)):
@@ -405,21 +359,21 @@ def _read_meters(raw, r: _Reader) -> tuple[TimeSignature, ...]:
     return tuple(out)
 
 
-def _read_library(raw, r: _Reader) -> dict[str, tuple[dict, str]]:
+def _read_library(raw, ctx: _Ctx) -> dict[str, tuple[dict, str]]:
     """Note groups by uuid, each with its JSON path."""
     out: dict[str, tuple[dict, str]] = {}
     if raw is None:
         return out
     if not isinstance(raw, list):
-        r.problem(_Bad(f"library: expected a list, got {_show(raw)}"), "library ignored")
+        ctx.problem(f"library: expected a list, got {_show(raw)}", None, "library ignored")
         return out
     for k, g in enumerate(raw):
         where = f"library[{k}]"
         try:
             g = _dict(g, where)
             uuid = _text(g.get("uuid"), f"{where}.uuid")
-        except _Bad as e:
-            r.problem(e, "note group ignored")
+        except Problem as e:
+            ctx.problem(e.message, e.at, "note group ignored")
             continue
         out.setdefault(uuid, (g, where))
     return out
@@ -475,29 +429,28 @@ class _Placement:
     pitch_offset: int
 
 
-def _read_track(raw, i: int, library: dict[str, tuple[dict, str]], axis: TimeAxis,
-                default_lyric: str | None, budget: _Budget, r: _Reader,
+def _read_track(raw: object, i: int, library: dict[str, tuple[dict, str]], axis: TimeAxis,
+                budget: _Budget, ctx: _Ctx,
                 ) -> tuple[TrackDraft, dict[str, list[list[tuple[int, float]]]], dict[str, float]]:
     """A track's notes (not yet tidied), its curves' points by group, and the detune
     (cents) of each note by ``Note.source``."""
-    ctx = r.ctx
     where = f"tracks[{i}]"
     try:
         t = _dict(raw, where)
-    except _Bad as e:
-        r.problem(e, "track ignored")
+    except Problem as e:
+        ctx.problem(e.message, e.at, "track ignored")
         return TrackDraft(name=f"Track {i + 1}"), {}, {}
-    name = r.optional(t, "name", where, _text, "", "no name")
+    name = _optional(ctx, t, "name", where, _text, "", "no name")
     name = " ".join(name.split()) or f"Track {i + 1}"
     draft = TrackDraft(name=name)
-    mixer = r.optional(t, "mixer", where, _dict, {}, "mixer ignored")
-    draft.volume_db = r.optional(mixer, "gainDecibel", f"{where}.mixer", _number, 0.0,
+    mixer = _optional(ctx, t, "mixer", where, _dict, {}, "mixer ignored")
+    draft.volume_db = _optional(ctx, mixer, "gainDecibel", f"{where}.mixer", _number, 0.0,
                                  "using 0 dB", lo=-200.0, hi=60.0)
-    draft.pan = r.optional(mixer, "pan", f"{where}.mixer", _number, 0.0, "using the centre",
+    draft.pan = _optional(ctx, mixer, "pan", f"{where}.mixer", _number, 0.0, "using the centre",
                            lo=-1.0, hi=1.0)
-    draft.muted = r.optional(mixer, "mute", f"{where}.mixer", _bool, False, "not muted")
+    draft.muted = _optional(ctx, mixer, "mute", f"{where}.mixer", _bool, False, "not muted")
 
-    placements = _placements(t, where, name, library, r)
+    placements = _placements(t, where, name, library, ctx)
     main_ref = t.get("mainRef") if isinstance(t.get("mainRef"), dict) else {}
     db = main_ref.get("database")
     if isinstance(db, dict) and isinstance(db.get("name"), str):
@@ -510,15 +463,13 @@ def _read_track(raw, i: int, library: dict[str, tuple[dict, str]], axis: TimeAxi
     for pl in placements:
         notes = pl.group.get("notes", [])
         if not isinstance(notes, list):
-            r.problem(_Bad(f"{pl.where}.notes: expected a list, got {_show(notes)}"),
-                      "group ignored")
+            ctx.problem(f"{pl.where}.notes: expected a list, got {_show(notes)}", None, "group ignored")
             continue
         budget.take_notes(len(notes), ctx)
         for k, nraw in enumerate(notes):
             count += 1
             source = f"note {count} of track {name!r}{pl.label}"
-            got = _read_note(nraw, f"{pl.where}.notes[{k}]", source, pl, axis,
-                             default_lyric, r)
+            got = _read_note(nraw, f"{pl.where}.notes[{k}]", source, pl, axis, ctx)
             if got is None:
                 continue
             if got == "breath":
@@ -531,7 +482,7 @@ def _read_track(raw, i: int, library: dict[str, tuple[dict, str]], axis: TimeAxi
             draft.notes.append(note)
             if detune:
                 detunes[note.source] = detune
-        _read_curves(pl, curve_parts, budget, r)
+        _read_curves(pl, curve_parts, budget, ctx)
     if breaths:
         ctx.warn(f"track {name!r}: {breaths} breath note(s) ('br') are not sung")
     if before_zero:
@@ -541,37 +492,36 @@ def _read_track(raw, i: int, library: dict[str, tuple[dict, str]], axis: TimeAxi
 
 
 def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, str]],
-                r: _Reader) -> list[_Placement]:
+                ctx: _Ctx) -> list[_Placement]:
     out: list[_Placement] = []
-    main_ref = r.optional(t, "mainRef", where, _dict, {}, "main group read without offsets")
-    offset, pitch_offset, instrumental = _ref_offsets(main_ref, f"{where}.mainRef", r)
+    main_ref = _optional(ctx, t, "mainRef", where, _dict, {}, "main group read without offsets")
+    offset, pitch_offset, instrumental = _ref_offsets(main_ref, f"{where}.mainRef", ctx)
     main = t.get("mainGroup")
     if main is not None:
         try:
             main = _dict(main, f"{where}.mainGroup")
             if instrumental and main.get("notes"):
-                r.ctx.warn(f"track {name!r} is instrumental (mainRef.isInstrumental); its "
+                ctx.warn(f"track {name!r} is instrumental (mainRef.isInstrumental); its "
                            "notes are not sung")
             elif not instrumental:
                 out.append(_Placement(main, f"{where}.mainGroup", "", offset, pitch_offset))
-        except _Bad as e:
-            r.problem(e, "main group ignored")
-    refs = r.optional(t, "groups", where, _list, [], "group references ignored")
+        except Problem as e:
+            ctx.problem(e.message, e.at, "main group ignored")
+    refs = _optional(ctx, t, "groups", where, _list, [], "group references ignored")
     for k, ref in enumerate(refs):
         rw = f"{where}.groups[{k}]"
         try:
             ref = _dict(ref, rw)
-        except _Bad as e:
-            r.problem(e, "group reference ignored")
+        except Problem as e:
+            ctx.problem(e.message, e.at, "group reference ignored")
             continue
-        offset, pitch_offset, instrumental = _ref_offsets(ref, rw, r)
+        offset, pitch_offset, instrumental = _ref_offsets(ref, rw, ctx)
         if instrumental:
-            r.ctx.warn(f"track {name!r}: {rw} is an audio (instrumental) reference; not sung")
+            ctx.warn(f"track {name!r}: {rw} is an audio (instrumental) reference; not sung")
             continue
         gid = ref.get("groupID")
         if not isinstance(gid, str) or gid not in library:
-            r.problem(_Bad(f"{rw}.groupID: {_show(gid)} names no note group of the library"),
-                      "reference ignored")
+            ctx.problem(f"{rw}.groupID: {_show(gid)} names no note group of the library", None, "reference ignored")
             continue
         group, gwhere = library[gid]
         gname = group.get("name")
@@ -580,73 +530,73 @@ def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, s
     return out
 
 
-def _ref_offsets(ref: dict, where: str, r: _Reader) -> tuple[int | float, int, bool]:
-    offset = r.optional(ref, "blickOffset", where, _blicks, 0, "offset 0")
-    pitch = r.optional(ref, "pitchOffset", where, _integer, 0, "pitch offset 0",
+def _ref_offsets(ref: dict, where: str, ctx: _Ctx) -> tuple[int | float, int, bool]:
+    offset = _optional(ctx, ref, "blickOffset", where, _blicks, 0, "offset 0")
+    pitch = _optional(ctx, ref, "pitchOffset", where, _integer, 0, "pitch offset 0",
                        lo=-127, hi=127)
-    instrumental = r.optional(ref, "isInstrumental", where, _bool, False, "taken as sung")
+    instrumental = _optional(ctx, ref, "isInstrumental", where, _bool, False, "taken as sung")
     return offset, pitch, instrumental
 
 
-def _read_note(raw, where: str, source: str, pl: _Placement, axis: TimeAxis,
-               default_lyric: str | None, r: _Reader):
+def _read_note(raw: object, where: str, source: str, pl: _Placement, axis: TimeAxis,
+               ctx: _Ctx) -> tuple[Note, float] | Literal["breath", "early"] | None:
     """A note and its detune (cents); "breath", "early" (before 0), or None (dropped)."""
     try:
         n = _dict(raw, where)
         onset = _blicks(n.get("onset"), f"{where}.onset")
         duration = _blicks(n.get("duration"), f"{where}.duration")
         if duration <= 0:
-            raise _Bad(f"{where}.duration: {_show(duration)} is not a positive length")
+            raise Problem(f"{where}.duration: {_show(duration)} is not a positive length")
         pitch = _integer(n.get("pitch"), f"{where}.pitch", lo=-1000, hi=1000) \
             + pl.pitch_offset
         if not limits.MIN_PITCH <= pitch <= limits.MAX_PITCH:
-            raise _Bad(f"{where}.pitch: {pitch} (after the group's pitch offset) is outside "
+            raise Problem(f"{where}.pitch: {pitch} (after the group's pitch offset) is outside "
                        "the MIDI range 0..127")
         start_b = onset + pl.offset_blicks
         start = _blicks_to_ticks(start_b)
         end = _blicks_to_ticks(start_b + duration)
         if end > limits.MAX_TICKS or start < -limits.MAX_TICKS:
-            raise _Bad(f"{where}: the note ends at tick {end}, beyond the limit of "
+            raise Problem(f"{where}: the note ends at tick {end}, beyond the limit of "
                        f"{limits.MAX_TICKS}")
         if end <= start:
-            raise _Bad(f"{where}.duration: shorter than one tick")
+            raise Problem(f"{where}.duration: shorter than one tick")
         lyric_raw = n.get("lyrics", "")
         lyric_raw = _text(lyric_raw, f"{where}.lyrics") if lyric_raw is not None else ""
         phon_raw = n.get("phonemes", "")
         phon_raw = _text(phon_raw, f"{where}.phonemes") if phon_raw is not None else ""
-    except _Bad as e:
-        r.problem(e, f"{source} dropped")
+    except Problem as e:
+        ctx.problem(e.message, e.at, f"{source} dropped")
         return None
     if lyric_raw.strip().lower() in _BREATH_LYRICS:
         return "breath"
     if start < 0:
         return "early"
-    detune = r.optional(n, "detune", where, _number, 0.0, "no detune", lo=-1200.0, hi=1200.0)
-    vibrato = _note_vibrato(n, where, start, end, axis, r)
+    detune = _optional(ctx, n, "detune", where, _number, 0.0, "no detune", lo=-1200.0, hi=1200.0)
+    vibrato = _note_vibrato(n, where, start, end, axis, ctx)
     note = Note(start_ticks=start, duration_ticks=end - start, pitch=pitch,
-                lyric=lyric_from_file(lyric_raw, default_lyric), source=source,
+                lyric=lyric_from_file(lyric_raw), source=source,
                 vibrato=vibrato, phonemes=tuple(phon_raw.split()))
     return note, detune
 
 
 def _note_vibrato(n: dict, where: str, start: int, end: int, axis: TimeAxis,
-                  r: _Reader) -> Vibrato | None:
+                  ctx: _Ctx) -> Vibrato | None:
     attrs = n.get("attributes")
     if not isinstance(attrs, dict) or not any(k in attrs for k in _VIBRATO_KEYS):
         return None
     w = f"{where}.attributes"
     then = "SV's default used"
-    start_s = r.optional(attrs, "tF0VbrStart", w, _number, DEFAULT_VIBRATO_START_S, then,
+    start_s = _optional(ctx, attrs, "tF0VbrStart", w, _number, DEFAULT_VIBRATO_START_S, then,
                          lo=0.0, hi=3600.0)
-    left_s = r.optional(attrs, "tF0VbrLeft", w, _number, DEFAULT_VIBRATO_LEFT_S, then,
+    left_s = _optional(ctx, attrs, "tF0VbrLeft", w, _number, DEFAULT_VIBRATO_LEFT_S, then,
                         lo=0.0, hi=3600.0)
-    right_s = r.optional(attrs, "tF0VbrRight", w, _number, DEFAULT_VIBRATO_RIGHT_S, then,
+    right_s = _optional(ctx, attrs, "tF0VbrRight", w, _number, DEFAULT_VIBRATO_RIGHT_S, then,
                          lo=0.0, hi=3600.0)
-    depth = r.optional(attrs, "dF0Vbr", w, _number, DEFAULT_VIBRATO_DEPTH_SEMITONES, then,
+    depth = _optional(ctx, attrs, "dF0Vbr", w, _number, DEFAULT_VIBRATO_DEPTH_SEMITONES, then,
                        lo=0.0, hi=24.0)
-    rate = r.optional(attrs, "fF0Vbr", w, _number, DEFAULT_VIBRATO_RATE_HZ, then,
+    rate = _optional(ctx, attrs, "fF0Vbr", w, _number, DEFAULT_VIBRATO_RATE_HZ, then,
                       lo=0.01, hi=100.0)
-    phase = r.optional(attrs, "pF0Vbr", w, _number, DEFAULT_VIBRATO_PHASE_RAD, then,
+    phase = _optional(ctx, attrs, "pF0Vbr", w, _number, DEFAULT_VIBRATO_PHASE_RAD, then,
                        lo=-1000.0, hi=1000.0)
     note_s = axis.tick_to_seconds(end) - axis.tick_to_seconds(start)
     vib_s = note_s - start_s
@@ -667,13 +617,12 @@ def _note_vibrato(n: dict, where: str, start: int, end: int, axis: TimeAxis,
 
 
 def _read_curves(pl: _Placement, parts: dict[str, list[list[tuple[int, float]]]],
-                 budget: _Budget, r: _Reader) -> None:
+                 budget: _Budget, ctx: _Ctx) -> None:
     params = pl.group.get("parameters")
     if params is None:
         return
     if not isinstance(params, dict):
-        r.problem(_Bad(f"{pl.where}.parameters: expected an object, got {_show(params)}"),
-                  "curves ignored")
+        ctx.problem(f"{pl.where}.parameters: expected an object, got {_show(params)}", None, "curves ignored")
         return
     for sv_name, (name, _default) in CURVES.items():
         raw = params.get(sv_name)
@@ -681,9 +630,9 @@ def _read_curves(pl: _Placement, parts: dict[str, list[list[tuple[int, float]]]]
             continue
         where = f"{pl.where}.parameters.{sv_name}"
         try:
-            pts = _curve_points(raw, where, pl.offset_blicks, budget, r.ctx)
-        except _Bad as e:
-            r.problem(e, "curve ignored")
+            pts = _curve_points(raw, where, pl.offset_blicks, budget, ctx)
+        except Problem as e:
+            ctx.problem(e.message, e.at, "curve ignored")
             continue
         if pts:
             parts.setdefault(name, []).append(pts)
@@ -698,7 +647,7 @@ def _curve_points(raw, where: str, offset: int | float, budget: _Budget,
         mode = "cubic"  # unknown modes: SV's default
     flat = _list(raw.get("points", []), f"{where}.points")
     if len(flat) % 2:
-        raise _Bad(f"{where}.points: an odd number of values ({len(flat)}); expected "
+        raise Problem(f"{where}.points: an odd number of values ({len(flat)}); expected "
                    "position, value pairs")
     budget.take_points(len(flat) // 2, ctx)
     xs: list[float] = []
@@ -724,7 +673,7 @@ def _curve_points(raw, where: str, offset: int | float, budget: _Budget,
     for x, y in zip(xs, ys):
         t = math.floor(x + 0.5)
         if abs(t) > limits.MAX_TICKS:
-            raise _Bad(f"{where}: a point lies beyond the limit of {limits.MAX_TICKS} ticks")
+            raise Problem(f"{where}: a point lies beyond the limit of {limits.MAX_TICKS} ticks")
         if out and out[-1][0] == t:
             out[-1] = (t, y)  # points closer than a tick: the last wins
         else:
@@ -778,7 +727,7 @@ def _slope(xs: list[float], ys: list[float], i: int) -> float:
 
 def _build_curves(parts: dict[str, list[list[tuple[int, float]]]],
                   detunes: list[tuple[int, int, float]], track: str,
-                  r: _Reader) -> list[TrackCurve]:
+                  ctx: _Ctx) -> list[TrackCurve]:
     out: list[TrackCurve] = []
     for sv_name, (name, default) in CURVES.items():
         groups = parts.get(name, [])
@@ -788,7 +737,7 @@ def _build_curves(parts: dict[str, list[list[tuple[int, float]]]],
         if not pts:
             continue
         if len(pts) > limits.MAX_CURVE_POINTS:
-            raise r.ctx.error(f"track {track!r}: curve {sv_name} has more than "
+            raise ctx.error(f"track {track!r}: curve {sv_name} has more than "
                               f"{limits.MAX_CURVE_POINTS} points")
         out.append(TrackCurve(name, tuple(t for t, _ in pts), tuple(v for _, v in pts),
                               default=default))

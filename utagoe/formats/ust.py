@@ -71,23 +71,17 @@ import codecs
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
-from ..model.score import (CONTINUATION, Note, PitchPoint, Project, Tempo, TimeSignature,
-                           Track, Vibrato)
+from ..model.score import CONTINUATION, Note, PitchPoint, Project, Tempo, TimeSignature, Vibrato
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import ReadContext
+from .common import (Problem, ReadContext, TrackDraft, check_size_and_content, finish,
+                     tempo_list)
+from .options import ReadOptions
 
-if TYPE_CHECKING:
-    from .registry import ReadOptions
-
-#: the largest file the reader accepts (bytes); the registry enforces the same
-MAX_BYTES = 64 * 1024 * 1024
 #: sections of any kind (notes plus settings, context and unknown ones)
 MAX_SECTIONS = 2 * limits.MAX_NOTES
-#: tempo when the file gives none (BPM)
-DEFAULT_BPM = 120.0
 #: default mode-1 pitch-bend interval (ticks)
 DEFAULT_PBTYPE = 5
 #: ms values (PBS, PBW, PreUtterance, Envelope points ...) beyond this are absurd
@@ -163,39 +157,25 @@ def sniff(head: bytes) -> bool:
         return False
 
 
-def read(data: bytes, *, path: str | None = None,
-         options: "ReadOptions | None" = None) -> Project:
-    """Read UST bytes into a Project. The registry's read function."""
-    return read_ust(data, path=path, part=getattr(options, "part", None),
-                    lenient=bool(getattr(options, "lenient", False)),
-                    encoding=getattr(options, "encoding", None))
-
-
-def read_ust(data: bytes, *, path: str | None = None, part: int | str | None = None,
-             lenient: bool = False, encoding: str | None = None) -> Project:
+def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = None) -> Project:
     """Read a UST (1.x or 2.0) or UTAU plugin temp file into a Project.
 
     ``path`` only names the file in messages and ``Project.source_path``.
-    ``part``: a UST has one track: ``None``, ``1`` or its name select it.
-    ``encoding``: a Python codec name that overrides detection. Every problem
-    raises :class:`~utagoe.errors.ScoreFormatError` naming the file and line.
+    ``options.part``: a UST has one track: ``None``, ``1`` or its name select it.
+    ``options.encoding``: a Python codec name that overrides detection. Every
+    problem raises :class:`~utagoe.errors.ScoreFormatError` naming the file and line.
     """
-    ctx = _Ctx(path, lenient)
+    options = options or ReadOptions()
+    ctx = _Ctx(path, options.lenient)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ctx.error(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
-    if len(data) > MAX_BYTES:
-        raise ctx.error(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {MAX_BYTES // 2**20} MiB)")
-    if not data.strip():
-        raise ctx.error("the file is empty")
-    text = _decode(data, encoding, ctx)
+    check_size_and_content(data, ctx)
+    text = _decode(data, options.encoding, ctx)
     if "\n" not in text and "\r" in text:  # classic Mac line endings
         text = text.replace("\r", "\n")
     headers, prelude_end = _find_headers(text, ctx)
-    project = _Interpreter(text, headers, prelude_end, ctx).run()
-    _check_part(project, part, ctx)
-    return project
+    return _Interpreter(text, headers, prelude_end, ctx).run(options)
 
 
 # --------------------------------------------------------------------------------------
@@ -428,29 +408,20 @@ def _number(raw: str) -> float | None:
     return float(t)
 
 
-class _Bad(Exception):
-    """A value that cannot be used; carries the message and line for ``ctx.problem``."""
-
-    def __init__(self, message: str, line: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
 def _finite(raw: str, what: str, line: int, bound: float) -> float:
-    """A finite number within +-bound, else _Bad."""
+    """A finite number within +-bound, else a Problem."""
     v = _number(raw)
     if v is None:
-        raise _Bad(f"{what} is not a number: {_show(raw.strip())}", line)
+        raise Problem(f"{what} is not a number: {_show(raw.strip())}", line)
     if not math.isfinite(v) or abs(v) > bound:
-        raise _Bad(f"{what} is out of range: {_show(raw.strip())}", line)
+        raise Problem(f"{what} is out of range: {_show(raw.strip())}", line)
     return v
 
 
 def _number_list(raw: str, what: str, line: int, bound: float, limit: int) -> list[float]:
     """Comma-separated numbers; empty items are 0 (as UTAU writes them)."""
     if raw.count(",") + 1 > limit:
-        raise _Bad(f"{what} has more than {limit} values", line)
+        raise Problem(f"{what} has more than {limit} values", line)
     out = []
     for item in raw.split(","):
         out.append(0.0 if not item.strip() else _finite(item, what, line, bound))
@@ -524,7 +495,7 @@ def _mode2_points(e: dict[str, tuple[str, int]],
     x = x0
     for i, w in enumerate(widths):
         if w < 0:
-            raise _Bad(f"PBW has a negative width ({w:g} ms)", e["PBW"][1])
+            raise Problem(f"PBW has a negative width ({w:g} ms)", e["PBW"][1])
         x += w
         points.append((x, heights[i] * 10.0 if i < len(heights) else 0.0))
     return tuple(PitchPoint(px, py, _PBM_SHAPES.get(shapes[i].strip() if i < len(shapes)
@@ -542,7 +513,7 @@ def _mode1_points(e: dict[str, tuple[str, int]], key: str, ms_per_tick: float
     if "PBType" in e and e["PBType"][0].strip():
         t = _finite(e["PBType"][0], "PBType", e["PBType"][1], MAX_ABS_VALUE)
         if t != int(t) or not 1 <= t <= TICKS_PER_QUARTER:
-            raise _Bad(f"PBType must be a whole number of ticks from 1 to "
+            raise Problem(f"PBType must be a whole number of ticks from 1 to "
                        f"{TICKS_PER_QUARTER}: {_show(e['PBType'][0].strip())}", e["PBType"][1])
         step = int(t)
     start = 0.0
@@ -563,18 +534,18 @@ def _vibrato(raw: str, line: int, ctx: _Ctx) -> Vibrato:
     """VBR: ``length%, period ms, depth cents, fade in %, fade out %, phase %,
     height %[, unused[, frequency slope, unused]]`` (7 from OpenUtau, 8 from
     UTAU, 10 from UTAU-Synth). Finite values outside UTAU's ranges are clamped
-    with a warning; non-finite values or a period <= 0 are _Bad."""
+    with a warning; non-finite values or a period <= 0 are a Problem."""
     items = raw.split(",", 10)
     if not 7 <= len(items) <= 10:
         count = "more" if len(items) > 10 else str(len(items))
-        raise _Bad(f"VBR needs 7 to 10 values, not {count}: {_show(raw.strip())}", line)
+        raise Problem(f"VBR needs 7 to 10 values, not {count}: {_show(raw.strip())}", line)
     values = [0.0 if not s.strip() else _finite(s, "VBR", line, MAX_ABS_VALUE)
               for s in items[:7]]
     for s in items[7:]:  # unused and the frequency slope: must still be numbers
         if s.strip():
             _finite(s, "VBR", line, MAX_ABS_VALUE)
     if values[1] <= 0:
-        raise _Bad(f"VBR period must be > 0 ms, not {values[1]:g}", line)
+        raise Problem(f"VBR period must be > 0 ms, not {values[1]:g}", line)
     clamped = []
     for i, (lo, hi) in enumerate(_VIBRATO_RANGES):
         v = min(max(values[i], lo), hi)
@@ -594,14 +565,14 @@ def _envelope(raw: str, line: int, ctx: _Ctx) -> tuple[float, ...]:
     The 8th item is the overlap slot (``%``, or a number from UTSU) and is left
     out. Items after the 11th (UTSU adds some) are ignored with a warning."""
     if raw.count(",") >= 64:
-        raise _Bad("Envelope has more than 64 values; at most 11 are known", line)
+        raise Problem("Envelope has more than 64 values; at most 11 are known", line)
     items = [s.strip() for s in raw.split(",")]
     if len(items) > 11:
         ctx.warn(f"Envelope has {len(items)} values; the ones after the 11th are ignored",
                  line)
         items = items[:11]
     if len(items) < 7 or len(items) == 10:
-        raise _Bad(f"Envelope needs 7, 8, 9 or 11 values, not {len(items)}: "
+        raise Problem(f"Envelope needs 7, 8, 9 or 11 values, not {len(items)}: "
                    f"{_show(raw.strip())}", line)
     if len(items) >= 8 and items[7] not in ("%", ""):
         _finite(items[7], "Envelope overlap", line, MAX_ABS_MS)
@@ -609,7 +580,7 @@ def _envelope(raw: str, line: int, ctx: _Ctx) -> tuple[float, ...]:
     for s in items[:7] + items[8:]:
         v = float(s) if s.isdigit() and s.isascii() and len(s) < 16 else _number(s)
         if v is None or not math.isfinite(v) or abs(v) > MAX_ABS_MS:
-            raise _Bad(f"Envelope value {_show(s)} is not a number within "
+            raise Problem(f"Envelope value {_show(s)} is not a number within "
                        f"+-{MAX_ABS_MS:g}", line)
         out.append(v)
     return tuple(out)
@@ -636,7 +607,7 @@ class _Interpreter:
         self.headers = headers
         self.prelude_end = prelude_end
         self.ctx = ctx
-        self.tempos: list[Tempo] = [Tempo(0, DEFAULT_BPM)]
+        self.tempos: list[Tempo] = [Tempo(0, limits.DEFAULT_BPM)]
         self.tempo_from_setting = False
         self.time_signatures: list[TimeSignature] = [TimeSignature(0, 4, 4)]
         self.title = ""
@@ -645,7 +616,6 @@ class _Interpreter:
         self.notes: list[Note] = []
         self.last_pos = 0      # previous note's start (UST 2.0 Delta counts from it)
         self.cursor = 0        # previous note's end (UST 1.x notes start there)
-        self.song_end = 0      # the latest end of any note or rest
         self.prev: _Prev | None = None
         self.seen_note = False
         self.breaths: list[int] = []
@@ -654,7 +624,7 @@ class _Interpreter:
 
     # -- the whole file -----------------------------------------------------------
 
-    def run(self) -> Project:
+    def run(self, options: ReadOptions) -> Project:
         ctx = self.ctx
         for line, s in _body_lines(self.text, 0, self.prelude_end, 1):
             if s.strip():
@@ -687,17 +657,13 @@ class _Interpreter:
                 ctx.warn("[#DELETE]: a note a UTAU plugin deleted; skipped", h.line)
             elif h.name not in ("VERSION", "SETTING"):
                 ctx.warn(f"unknown section {h.label} ignored", h.line)
-        return self._project()
+        return self._project(options)
 
-    def _project(self) -> Project:
+    def _project(self, options: ReadOptions) -> Project:
         ctx = self.ctx
-        seconds = _seconds_at(self.tempos, self.song_end)
-        if seconds > limits.MAX_SONG_SECONDS:
-            raise ctx.error(f"the song lasts {seconds / 3600:.1f} hours; the limit is "
-                            f"{limits.MAX_SONG_SECONDS / 3600:.0f} hours")
         if not self.tempo_from_setting and not self._note_tempo_at_zero:
             ctx.warn(f"no usable Tempo in [#SETTING] or on the first note; using "
-                     f"{DEFAULT_BPM:g} BPM")
+                     f"{limits.DEFAULT_BPM:g} BPM")
         if self.breaths:
             shown = ", ".join(str(n) for n in self.breaths[:10])
             more = " ..." if len(self.breaths) > 10 else ""
@@ -705,14 +671,11 @@ class _Interpreter:
                      "breath notes are not sung yet")
         for message in self.context:
             ctx.warn(message)
-        notes = tuple(sorted(self.notes, key=lambda n: n.start_ticks))
-        name = self.title or "UST"
-        if not notes:
-            ctx.warn(f"track {name!r} has no sung notes")
-        track = Track(name=name, notes=notes, source_singer=self.voice_dir)
-        return Project(tracks=(track,), tempos=tuple(self.tempos),
-                       time_signatures=tuple(self.time_signatures), title=self.title,
-                       source_path=self.ctx.path, warnings=ctx.all_warnings())
+        track = TrackDraft(name=self.title or "UST", notes=self.notes,
+                           source_singer=self.voice_dir)
+        tempos = tempo_list(((t.tick, t.bpm, None) for t in self.tempos), ctx)
+        return finish(ctx, [track], options, tempos=tempos,
+                      time_signatures=tuple(self.time_signatures), title=self.title)
 
     # -- [#VERSION] and [#SETTING] ------------------------------------------------
 
@@ -825,7 +788,6 @@ class _Interpreter:
         self._note_tempo(h, full, start)
         self.last_pos = start
         self.cursor = start + duration
-        self.song_end = max(self.song_end, self.cursor)
         prev, self.prev = self.prev, None
         if kind == "breath":
             self.breaths.append(h.line)
@@ -925,8 +887,8 @@ class _Interpreter:
             for key in ("PitchBend", "Pitches", "Piches"):
                 if key in e and e[key][0].strip():
                     return _mode1_points(e, key, ms_per_tick)
-        except _Bad as bad:
-            self.ctx.problem(bad.message, bad.line, "pitch curve dropped")
+        except Problem as bad:
+            self.ctx.problem(bad.message, bad.at, "pitch curve dropped")
         return ()
 
     def _vibrato(self, e: dict[str, tuple[str, int]]) -> Vibrato | None:
@@ -934,8 +896,8 @@ class _Interpreter:
             return None
         try:
             return _vibrato(e["VBR"][0], e["VBR"][1], self.ctx)
-        except _Bad as bad:
-            self.ctx.problem(bad.message, bad.line, "vibrato dropped")
+        except Problem as bad:
+            self.ctx.problem(bad.message, bad.at, "vibrato dropped")
             return None
 
     def _envelope(self, e: dict[str, tuple[str, int]]) -> tuple[float, ...]:
@@ -943,8 +905,8 @@ class _Interpreter:
             return ()
         try:
             return _envelope(e["Envelope"][0], e["Envelope"][1], self.ctx)
-        except _Bad as bad:
-            self.ctx.problem(bad.message, bad.line, "envelope dropped")
+        except Problem as bad:
+            self.ctx.problem(bad.message, bad.at, "envelope dropped")
             return ()
 
     def _expressions(self, e: dict[str, tuple[str, int]]) -> tuple[tuple[str, float], ...]:
@@ -957,8 +919,8 @@ class _Interpreter:
             raw, line = e[key]
             try:
                 v = _finite(raw, key, line, MAX_ABS_VALUE)
-            except _Bad as bad:
-                ctx.problem(bad.message, bad.line, "ignored")
+            except Problem as bad:
+                ctx.problem(bad.message, bad.at, "ignored")
                 continue
             lo, hi = _EXPRESSION_RANGES[name]
             if not lo <= v <= hi:  # finite and not absurd: clamp, as UTAU's own UI does
@@ -982,26 +944,3 @@ class _Interpreter:
                 continue
             out.append((name, v))
         return tuple(out)
-
-
-def _seconds_at(tempos: list[Tempo], tick: int) -> float:
-    """Seconds from tick 0 to ``tick`` under a tempo list sorted by tick."""
-    seconds = 0.0
-    for i, t in enumerate(tempos):
-        if t.tick >= tick:
-            break
-        end = min(tempos[i + 1].tick, tick) if i + 1 < len(tempos) else tick
-        seconds += (end - t.tick) * 60.0 / (t.bpm * TICKS_PER_QUARTER)
-    return seconds
-
-
-def _check_part(project: Project, part: int | str | None, ctx: _Ctx) -> None:
-    """A UST has one track: ``None``, ``1`` or its name (any case) select it."""
-    if part is None:
-        return
-    name = project.tracks[0].name
-    if isinstance(part, bool) or not isinstance(part, (int, str)):
-        raise ctx.error(f"part must be a 1-based number or a track name, not {part!r}")
-    if part == 1 or (isinstance(part, str) and part.strip().lower() in (name.lower(), "1")):
-        return
-    raise ctx.error(f"there is no part {part!r}; a UST has one track: 1 {name!r}")

@@ -42,11 +42,10 @@ import yaml
 from ..errors import ScoreFormatError
 from ..model.score import (CONTINUATION, PITCH_SHAPES, KeySignature, Note, PitchPoint, Project,
                            Tempo, TimeSignature, Track, TrackCurve, Vibrato)
-from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import ReadContext, TrackChoice, bar_start_ticks, choose_tracks
-from .registry import MAX_SCORE_BYTES, ReadOptions
+from .common import NO_LYRIC, ReadContext, TrackDraft, bar_start_ticks, finish, tempo_list
+from .options import ReadOptions
 
 #: nesting depth of YAML collections we accept (OpenUtau files use 6)
 MAX_DEPTH = 64
@@ -85,38 +84,35 @@ _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 _TRUE = frozenset(("true", "yes", "on", "1", "y"))
 _FALSE = frozenset(("false", "no", "off", "0", "n"))
 
-DEFAULT_BPM = 120.0
-DEFAULT_LYRIC = "a"     # OpenUtau's lyric for a note that has none
+#: OpenUtau's lyric for a note that has none (``UNote.lyric``'s default, and what its
+#: MIDI import gives a note without a lyric event); the writer writes it for NO_LYRIC
+DEFAULT_LYRIC = "a"
 
 
 # --------------------------------------------------------------------------------------
 # Errors and warnings
 
 
-class _Fatal(ScoreFormatError):
-    """A ScoreFormatError that ``lenient`` must not turn into a warning."""
+_Ctx = ReadContext
 
 
-class _Ctx(ReadContext):
-    """The reading context, plus errors that ``lenient`` must not soften."""
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """The file's ticks (``resolution`` per quarter note) to ours (480 per quarter)."""
 
-    __slots__ = ()
+    resolution: int = TICKS_PER_QUARTER
 
-    def fatal(self, message: str, line: int | None = None) -> _Fatal:
-        return _Fatal(message, path=self.path, line=line)
+    @property
+    def max_raw(self) -> int:
+        """The largest position in file ticks that stays within limits.MAX_TICKS."""
+        return limits.MAX_TICKS * self.resolution // TICKS_PER_QUARTER
 
-
-def _attempt(ctx: _Ctx, fn, *args, **kwargs):
-    """``fn(*args)``; with ``lenient`` a ScoreFormatError becomes a warning and None."""
-    try:
-        return fn(*args, **kwargs)
-    except _Fatal:
-        raise
-    except ScoreFormatError as e:
-        if not ctx.lenient:
-            raise
-        ctx.add(f"{e} (left out)")
-        return None
+    def ticks(self, raw: int) -> int:
+        """File ticks to ours, exactly where they divide, else to the nearest (halves up)."""
+        r = self.resolution
+        if r == TICKS_PER_QUARTER:
+            return raw
+        return (2 * raw * TICKS_PER_QUARTER + r) // (2 * r)
 
 
 # --------------------------------------------------------------------------------------
@@ -127,12 +123,14 @@ class _Map(dict):
     """A YAML mapping (keys are the key scalars' text) and the line it starts on."""
 
     __slots__ = ("line",)
+    line: int | None
 
 
 class _Seq(list):
     """A YAML sequence and the line it starts on."""
 
     __slots__ = ("line",)
+    line: int | None
 
 
 class _Scalar:
@@ -491,14 +489,15 @@ class _TrackInfo:
     first_timing_override: int | None = None
 
     def describe(self) -> str:
-        return f"track {self.index + 1} {self.name!r}"
+        return f"track {self.name!r}"
 
 
 @dataclass
 class _RawNote:
-    start: int          # absolute ticks
-    rel: int            # ticks relative to the part
-    duration: int
+    start: int          # absolute ticks (ours)
+    end: int
+    rel: int            # file ticks relative to the part
+    duration: int       # file ticks
     tone: int
     lyric: str
     phonemes: tuple[str, ...]
@@ -529,7 +528,7 @@ def _parse_version(m: _Map, ctx: _Ctx) -> tuple[int, int]:
     return version
 
 
-def _read_tempos(m: _Map, ctx: _Ctx) -> tuple[Tempo, ...]:
+def _read_tempos(m: _Map, clock: _Clock, ctx: _Ctx) -> tuple[Tempo, ...]:
     node = _get(m, "tempos")
     found: list[tuple[int, float, int | None]] = []
     if node is not None and not isinstance(node, _Seq):
@@ -538,39 +537,28 @@ def _read_tempos(m: _Map, ctx: _Ctx) -> tuple[Tempo, ...]:
         node = None
     if node is not None:
         for i, item in enumerate(node):
-            got = _attempt(ctx, _read_tempo, item, i, ctx, node.line)
+            got = ctx.attempt(_read_tempo, item, i, clock, ctx, node.line)
             if got is not None:
                 found.append(got)
     if not found:
         if node is not None:
             ctx.warn("the tempo list is empty; using the legacy bpm", node.line)
-        bpm = _attempt(ctx, _num, m, "bpm", "project", ctx, DEFAULT_BPM)
+        bpm = ctx.attempt(_num, m, "bpm", "project", ctx, limits.DEFAULT_BPM)
         if bpm is None:
-            bpm = DEFAULT_BPM
+            bpm = limits.DEFAULT_BPM
         if not limits.bpm_ok(bpm):
             ctx.problem(f"bpm {bpm:g} is outside {limits.MIN_BPM:g}..{limits.MAX_BPM:g}; using "
-                        f"{DEFAULT_BPM:g}", _line(m.get("bpm"), m.line))
-            bpm = DEFAULT_BPM
+                        f"{limits.DEFAULT_BPM:g}", _line(m.get("bpm"), m.line))
+            bpm = limits.DEFAULT_BPM
         return (Tempo(0, float(bpm)),)
-    found.sort(key=lambda t: t[0])
-    out: list[Tempo] = []
-    for tick, bpm, line in found:
-        if out and out[-1].tick == tick:
-            ctx.warn(f"two tempos at tick {tick}; the last ({bpm:g} bpm) wins", line)
-            out[-1] = Tempo(tick, bpm)
-        else:
-            out.append(Tempo(tick, bpm))
-    if out[0].tick != 0:
-        ctx.warn(f"the first tempo is at tick {out[0].tick}, not 0; its {out[0].bpm:g} bpm "
-                 "also holds before it", found[0][2])
-        out.insert(0, Tempo(0, out[0].bpm))
-    return tuple(out)
+    return tempo_list(found, ctx, start="copy", drop_repeats=False)
 
 
-def _read_tempo(item, i: int, ctx: _Ctx, line: int | None) -> tuple[int, float, int | None]:
+def _read_tempo(item: object, i: int, clock: _Clock, ctx: _Ctx,
+                line: int | None) -> tuple[int, float, int | None]:
     where = f"tempo {i + 1}"
     t = _as_map(item, where, ctx, line)
-    pos = _int(t, "position", where, ctx, 0, lo=0, hi=limits.MAX_TICKS)
+    pos = clock.ticks(_int(t, "position", where, ctx, 0, lo=0, hi=clock.max_raw) or 0)
     bpm = _num(t, "bpm", where, ctx, None)
     if bpm is None:
         raise ctx.error(f"{where} has no bpm", t.line)
@@ -599,14 +587,14 @@ def _read_time_signatures(m: _Map, ctx: _Ctx) -> tuple[TimeSignature, ...]:
         node = None
     if node is not None:
         for i, item in enumerate(node):
-            got = _attempt(ctx, _read_time_signature, item, i, ctx, node.line)
+            got = ctx.attempt(_read_time_signature, item, i, ctx, node.line)
             if got is not None:
                 found.append(got)
     if not found:
         if node is not None:
             ctx.warn("the time signature list is empty; using the legacy beat_per_bar and "
                      "beat_unit", node.line)
-        got = _attempt(ctx, _read_signature_values, m, "project", ctx)
+        got = ctx.attempt(_read_signature_values, m, "project", ctx)
         num, den = got if got is not None else (4, 4)
         return (TimeSignature(0, num, den),)
     found.sort(key=lambda s: s[0])
@@ -639,7 +627,7 @@ def _read_time_signature(item, i: int, ctx: _Ctx, line: int | None):
 
 
 def _read_key(m: _Map, ctx: _Ctx) -> tuple[KeySignature, ...]:
-    key = _attempt(ctx, _int, m, "key", "project", ctx, 0)
+    key = ctx.attempt(_int, m, "key", "project", ctx, 0)
     if key is None:
         return (KeySignature(0),)
     if not 0 <= key <= 11:
@@ -679,7 +667,7 @@ def _read_tracks(m: _Map, ctx: _Ctx) -> list[_TrackInfo]:
         raise ctx.fatal(f"{len(node)} tracks; the limit is {limits.MAX_TRACKS}", node.line)
     out = []
     for i, item in enumerate(node):
-        info = _attempt(ctx, _read_track, item, i, ctx, node.line)
+        info = ctx.attempt(_read_track, item, i, ctx, node.line)
         if info is None:  # lenient: keep the index with a plain track
             info = _TrackInfo(index=i, name=f"Track {i + 1}", line=_line(item, node.line))
         out.append(info)
@@ -824,25 +812,32 @@ def _read_overrides(n: _Map, where: str, ctx: _Ctx, info: _TrackInfo) -> tuple[s
     return None
 
 
-def _read_note(item, k: int, part_pos: int, part_where: str, ctx: _Ctx, version,
-               info: _TrackInfo, line: int | None) -> _RawNote:
+def _read_note(item: object, k: int, part_pos: int, part_where: str, clock: _Clock,
+               ctx: _Ctx, version: tuple[int, int], info: _TrackInfo,
+               line: int | None) -> _RawNote:
+    """One note; ``part_pos`` and the note's own position and duration in file ticks."""
     where = f"note {k + 1} of {part_where}"
     n = _as_map(item, where, ctx, line)
     source = f"line {n.line}, {where}" if n.line is not None else where
-    rel = _int(n, "position", where, ctx, None, lo=-limits.MAX_TICKS, hi=limits.MAX_TICKS)
+    rel = _int(n, "position", where, ctx, None, lo=-clock.max_raw, hi=clock.max_raw)
     if rel is None:
         raise ctx.error(f"{where} has no position", n.line)
-    start = part_pos + rel
-    if start < 0:
-        raise ctx.error(f"{where} starts before the song (tick {start})", n.line)
-    dur = _int(n, "duration", where, ctx, None, lo=-limits.MAX_TICKS, hi=limits.MAX_TICKS)
+    raw_start = part_pos + rel
+    if raw_start < 0:
+        raise ctx.error(f"{where} starts before the song (tick {clock.ticks(raw_start)})",
+                        n.line)
+    dur = _int(n, "duration", where, ctx, None, lo=-clock.max_raw, hi=clock.max_raw)
     if dur is None:
         raise ctx.error(f"{where} has no duration", n.line)
     if dur <= 0:
         raise ctx.error(f"{where}: duration {dur} is not positive", n.line)
-    if start + dur > limits.MAX_TICKS:
+    start, end = clock.ticks(raw_start), clock.ticks(raw_start + dur)
+    if end > limits.MAX_TICKS:
         raise ctx.error(f"{where} ends beyond the longest song ({limits.MAX_TICKS} ticks)",
                         n.line)
+    if end <= start:
+        raise ctx.error(f"{where}: duration {dur} at {clock.resolution} ticks per quarter is "
+                        "shorter than one tick at 480", n.line)
     tone = _int(n, "tone", where, ctx, None, lo=-10**9, hi=10**9)
     if tone is None:
         raise ctx.error(f"{where} has no tone", n.line)
@@ -850,7 +845,7 @@ def _read_note(item, k: int, part_pos: int, part_where: str, ctx: _Ctx, version,
         raise ctx.error(f"{where}: tone {tone} is outside the MIDI range "
                         f"{limits.MIN_PITCH}..{limits.MAX_PITCH}", _line(n.get("tone"), n.line))
     if "lyric" in n:
-        raw = _str(n, "lyric", where, ctx, "")
+        raw = _str(n, "lyric", where, ctx, NO_LYRIC)
     else:
         ctx.warn(f"{where} has no lyric; OpenUtau sings {DEFAULT_LYRIC!r}", n.line)
         raw = DEFAULT_LYRIC
@@ -863,7 +858,7 @@ def _read_note(item, k: int, part_pos: int, part_where: str, ctx: _Ctx, version,
     override = _read_overrides(n, where, ctx, info)
     if override is not None:
         phonemes = override
-    return _RawNote(start=start, rel=rel, duration=dur, tone=tone, lyric=lyric,
+    return _RawNote(start=start, end=end, rel=rel, duration=dur, tone=tone, lyric=lyric,
                     phonemes=phonemes, points=points, snap_first=snap, vibrato=vibrato,
                     expressions=expressions, line=n.line, source=source)
 
@@ -885,9 +880,11 @@ def _finish_part_notes(raw: list[_RawNote], part_where: str, ctx: _Ctx) -> list[
         if any(b[0] < a[0] for a, b in zip(points, points[1:])):
             ctx.warn(f"{r.source}: pitch points are not in time order; sorted", r.line)
             points = sorted(points, key=lambda p: p[0])
-        if r.lyric == CONTINUATION and (prev is None or prev.rel + prev.duration != r.rel):
-            ctx.warn(f"{r.source}: a '+' note after a rest has no note to continue", r.line)
-        out.append(Note(start_ticks=r.start, duration_ticks=r.duration, pitch=r.tone,
+        if r.lyric == CONTINUATION and prev is None:
+            # after a rest, a '+' sings the vowel before it again, as in every format
+            ctx.warn(f"{r.source}: a '+' note with no note before it in its part has "
+                     "nothing to continue", r.line)
+        out.append(Note(start_ticks=r.start, duration_ticks=r.end - r.start, pitch=r.tone,
                         lyric=r.lyric, source=r.source,
                         pitch_points=tuple(PitchPoint(x, c, s) for x, c, s in points),
                         vibrato=r.vibrato, phonemes=r.phonemes, expressions=r.expressions))
@@ -898,8 +895,9 @@ def _finish_part_notes(raw: list[_RawNote], part_where: str, ctx: _Ctx) -> list[
 # Parts and curves
 
 
-def _read_curve(item, k: int, part_pos: int, part_where: str, ctx: _Ctx,
-                line: int | None) -> tuple[str, list[tuple[int, float]]] | None:
+def _read_curve(item: object, k: int, part_pos: int, part_where: str, clock: _Clock,
+                ctx: _Ctx, line: int | None) -> tuple[str, list[tuple[int, float]]] | None:
+    """One part curve as (tick, value) points; ``part_pos`` and the xs in file ticks."""
     where = f"curve {k + 1} of {part_where}"
     c = _as_map(item, where, ctx, line)
     abbr = _str(c, "abbr", where, ctx, "").strip()
@@ -922,9 +920,9 @@ def _read_curve(item, k: int, part_pos: int, part_where: str, ctx: _Ctx,
                 ctx.problem(f"{where}: xs must be whole ticks, not {x!r}; rounded",
                             _line(x_node, c.line))
             x = int(round(x))
-        tick = part_pos + x
-        if abs(tick) > limits.MAX_TICKS:
+        if abs(part_pos + x) > clock.max_raw:
             raise ctx.error(f"{where}: x {x} lies beyond the longest song", _line(x_node, c.line))
+        tick = clock.ticks(part_pos + x)
         if abs(y) > MAX_EXPRESSION_VALUE:
             raise ctx.error(f"{where}: value {y:g} is absurd", _line(y_node, c.line))
         pts.append((tick, float(y)))
@@ -933,6 +931,14 @@ def _read_curve(item, k: int, part_pos: int, part_where: str, ctx: _Ctx,
         pts.sort(key=lambda p: p[0])
     if not pts:
         return None
+    if clock.resolution != TICKS_PER_QUARTER:  # points closer than one of our ticks: the last wins
+        merged: list[tuple[int, float]] = []
+        for t, v in pts:
+            if merged and merged[-1][0] == t:
+                merged[-1] = (t, v)
+            else:
+                merged.append((t, v))
+        pts = merged
     return abbr, pts
 
 
@@ -947,8 +953,8 @@ def _scalar_number(node, where: str, what: str, ctx: _Ctx, line: int | None) -> 
     return v
 
 
-def _read_part(item, i: int, tracks: list[_TrackInfo], ctx: _Ctx, version,
-               line: int | None) -> None:
+def _read_part(item: object, i: int, tracks: list[_TrackInfo], clock: _Clock, ctx: _Ctx,
+               version: tuple[int, int], line: int | None) -> None:
     where = f"voice part {i + 1}"
     p = _as_map(item, where, ctx, line)
     name = _str(p, "name", where, ctx, "")
@@ -958,17 +964,18 @@ def _read_part(item, i: int, tracks: list[_TrackInfo], ctx: _Ctx, version,
         raise ctx.error(f"{where} belongs to track {track_no + 1}, but the project has "
                         f"{len(tracks)} track(s)", p.line)
     info = tracks[track_no]
-    pos = _int(p, "position", where, ctx, 0, lo=0, hi=limits.MAX_TICKS)
+    pos = _int(p, "position", where, ctx, 0, lo=0, hi=clock.max_raw) or 0
     notes_node = _seq(p, "notes", where, ctx)
     raw: list[_RawNote] = []
     for k, n in enumerate(notes_node):
-        r = _attempt(ctx, _read_note, n, k, pos, where, ctx, version, info, notes_node.line)
+        r = ctx.attempt(_read_note, n, k, pos, where, clock, ctx, version, info,
+                        notes_node.line)
         if r is not None:
             raw.append(r)
     curves_node = _seq(p, "curves", where, ctx)
     curves: list[tuple[str, list[tuple[int, float]]]] = []
     for k, c in enumerate(curves_node):
-        got = _attempt(ctx, _read_curve, c, k, pos, where, ctx, curves_node.line)
+        got = ctx.attempt(_read_curve, c, k, pos, where, clock, ctx, curves_node.line)
         if got is not None:
             curves.append(got)
     info.notes.extend(_finish_part_notes(raw, where, ctx))
@@ -1012,19 +1019,6 @@ def _curve_defaults(m: _Map) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------------------
-# Choosing tracks
-
-
-_CHOICE = TrackChoice(name=lambda t: t.name, note_count=lambda t: len(t.notes),
-                      has_lyrics=lambda t: any(n.lyric.strip() for n in t.notes),
-                      line=lambda t: t.line)
-
-
-def _choose(with_notes: list[_TrackInfo], want, ctx: _Ctx) -> list[_TrackInfo]:
-    return choose_tracks(with_notes, want, ctx, _CHOICE, error=ctx.fatal)
-
-
-# --------------------------------------------------------------------------------------
 # Public entry points: reading
 
 
@@ -1032,11 +1026,11 @@ def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = 
     """Read an OpenUtau ``.ustx`` project (bytes) into a Project. The registry's read function.
 
     ``path`` only names the file in messages and becomes ``Project.source_path``.
-    ``options.part``: None = every track with sung notes; an int = the Nth track
+    ``options.part``: None = every track with lyrics; an int = the Nth track
     that has notes (1-based); a str = the track with that name (case-insensitive).
     """
     options = options or ReadOptions()
-    ctx = _Ctx(path, bool(options.lenient))
+    ctx = _Ctx(path, options.lenient)
     try:
         return _read(bytes(data), ctx, options)
     except ScoreFormatError:
@@ -1045,10 +1039,25 @@ def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = 
         raise ctx.error("the project is too large or too deeply nested to read") from None
 
 
+def _read_resolution(m: _Map, ctx: _Ctx) -> _Clock:
+    """The file's ticks per quarter note (``resolution``; OpenUtau itself writes 480)."""
+    node = m.get("resolution")
+    if node is None or (isinstance(node, _Scalar) and node.is_null()):
+        return _Clock()
+    r = ctx.attempt(_int, m, "resolution", "project", ctx, TICKS_PER_QUARTER,
+                    lo=limits.MIN_RESOLUTION, hi=limits.MAX_RESOLUTION,
+                    repair=f"assuming {TICKS_PER_QUARTER}")
+    if r is None or r == TICKS_PER_QUARTER:
+        return _Clock()
+    ctx.warn(f"resolution {r} ticks per quarter note; positions and lengths scaled to "
+             f"{TICKS_PER_QUARTER}", _line(node, m.line))
+    return _Clock(r)
+
+
 def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
-    if len(data) > MAX_SCORE_BYTES:
+    if len(data) > limits.MAX_SCORE_BYTES:
         raise ctx.fatal(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {MAX_SCORE_BYTES // 2**20} MiB)")
+                        f"limit is {limits.MAX_SCORE_BYTES // 2**20} MiB)")
     text = _decode(data, ctx, options.encoding)
     if not text.strip():
         raise ctx.fatal("the file is empty", 1)
@@ -1061,27 +1070,28 @@ def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
         raise ctx.fatal("not an OpenUtau project: no ustx_version, tracks or voice_parts",
                         root.line)
     version = _parse_version(root, ctx)
-    title = _attempt(ctx, _str, root, "name", "project", ctx, "") or ""
-    tempos = _read_tempos(root, ctx)
+    title = ctx.attempt(_str, root, "name", "project", ctx, "") or ""
+    clock = _read_resolution(root, ctx)
+    tempos = _read_tempos(root, clock, ctx)
     signatures = _read_time_signatures(root, ctx)
     keys = _read_key(root, ctx)
     tracks = _read_tracks(root, ctx)
     defaults = _curve_defaults(root)
 
-    parts = _attempt(ctx, _seq, root, "voice_parts", "project", ctx)
+    parts = ctx.attempt(_seq, root, "voice_parts", "project", ctx)
     if parts:
         if not tracks:  # hand-written files: parts without a track list
             count = 0
             for item in parts:
                 if isinstance(item, _Map):
-                    no = _attempt(ctx, _int, item, "track_no", "voice part", ctx, 0, lo=0,
-                                  hi=limits.MAX_TRACKS - 1)
+                    no = ctx.attempt(_int, item, "track_no", "voice part", ctx, 0, lo=0,
+                                     hi=limits.MAX_TRACKS - 1)
                     count = max(count, (no or 0) + 1)
             tracks = [_TrackInfo(index=i, name=f"Track {i + 1}") for i in range(count)]
         for i, item in enumerate(parts):
-            _attempt(ctx, _read_part, item, i, tracks, ctx, version, parts.line)
+            ctx.attempt(_read_part, item, i, tracks, clock, ctx, version, parts.line)
 
-    waves = _attempt(ctx, _seq, root, "wave_parts", "project", ctx) or []
+    waves = ctx.attempt(_seq, root, "wave_parts", "project", ctx) or []
     for i, item in enumerate(waves):
         name = f"wave part {i + 1}"
         if isinstance(item, _Map) and isinstance(item.get("name"), _Scalar):
@@ -1096,25 +1106,11 @@ def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
             ctx.warn(f"{t.describe()}: {t.timing_overrides} phoneme timing overrides (offset, "
                      "preutter_delta, overlap_delta) are not honoured",
                      t.first_timing_override)
-    with_notes = []
+    drafts = []
     for t in tracks:
-        if t.notes:
-            with_notes.append(t)
-        else:
+        if not t.notes:
             ctx.warn(f"{t.describe()} has no notes and is left out", t.line)
-    chosen = _choose(with_notes, options.part, ctx)
-    if not with_notes:
-        ctx.warn("the project has no notes", root.line)
-
-    out_tracks = []
-    end = 0
-    for t in chosen:
-        notes = sorted(t.notes, key=lambda n: n.start_ticks)
-        for a, b in zip(notes, notes[1:]):
-            if b.start_ticks < a.end_ticks:
-                ctx.warn(f"{t.describe()}: notes of different parts overlap at tick "
-                         f"{b.start_ticks} ({a.source}; {b.source})")
-                break
+            continue
         curves = []
         for abbr, segments in t.curves.items():
             default = defaults.get(abbr, 0.0)
@@ -1122,18 +1118,12 @@ def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
             if points:
                 curves.append(TrackCurve(name=abbr, ticks=tuple(p[0] for p in points),
                                          values=tuple(p[1] for p in points), default=default))
-        end = max(end, max(n.end_ticks for n in notes))
-        out_tracks.append(Track(name=t.name, notes=tuple(notes), curves=tuple(curves),
-                                source_singer=t.singer, volume_db=t.volume_db, pan=t.pan,
-                                muted=t.muted))
-    if end:
-        seconds = TimeAxis.from_tempos(tempos).tick_to_seconds(end)
-        if seconds > limits.MAX_SONG_SECONDS:
-            raise ctx.fatal(f"the song would last {seconds / 3600:.1f} hours; the limit is "
-                            f"{limits.MAX_SONG_SECONDS / 3600:g} hours")
-    return Project(tracks=tuple(out_tracks), tempos=tempos, time_signatures=signatures,
-                   key_signatures=keys, title=title, source_path=ctx.path,
-                   warnings=ctx.all_warnings())
+        drafts.append(TrackDraft(name=t.name, notes=t.notes, curves=curves,
+                                 source_singer=t.singer, volume_db=t.volume_db, pan=t.pan,
+                                 muted=t.muted, line=t.line))
+    # an empty lyric next to lyrics stays empty (a "[p h]" note is sung on its phonemes)
+    return finish(ctx, drafts, options, tempos=tempos, time_signatures=signatures,
+                  key_signatures=keys, title=title, fill_missing=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -1229,9 +1219,10 @@ def _bar_positions(signatures) -> list[tuple[int, int, int]]:
 
 
 def _lyric_text(note: Note) -> str:
+    lyric = note.lyric if note.lyric.strip() else DEFAULT_LYRIC  # NO_LYRIC: what OpenUtau writes
     if note.phonemes:
-        return f"{note.lyric}[{' '.join(note.phonemes)}]"
-    return note.lyric
+        return f"{lyric}[{' '.join(note.phonemes)}]"
+    return lyric
 
 
 def _vibrato_yaml(v: Vibrato | None) -> dict:
@@ -1291,7 +1282,7 @@ def write(project: Project) -> bytes:
     notes and its curves that OpenUtau knows. See the module docstring for what a
     write-then-read round trip normalises.
     """
-    tempos = sorted(project.tempos, key=lambda t: t.tick) or [Tempo(0, DEFAULT_BPM)]
+    tempos = sorted(project.tempos, key=lambda t: t.tick) or [Tempo(0, limits.DEFAULT_BPM)]
     if tempos[0].tick != 0:
         tempos.insert(0, Tempo(0, tempos[0].bpm))
     bars = _bar_positions(project.time_signatures)

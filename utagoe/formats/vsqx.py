@@ -46,37 +46,28 @@ bounded); numbers are bounded by :mod:`utagoe.formats.limits`. Every problem
 raises :class:`~utagoe.errors.ScoreFormatError` naming the file and line; with
 ``lenient=True`` recoverable ones become ``Project.warnings``.
 
-The helpers :class:`TrackDraft`, :func:`tidy_notes`, :func:`select_tracks` and
-:func:`check_song_length` are shared with the ``.svp`` reader.
+The reader ends, as every reader does, in :func:`utagoe.formats.common.finish`.
 """
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from ..errors import ScoreFormatError
 from ..model.score import Note, Project, Tempo, TimeSignature, TrackCurve, Vibrato
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
 from .common import ReadContext as _Ctx
-from .common import (TrackDraft, bar_start_ticks, check_size_and_content, check_song_length, lyric_from_file,
-                     select_tracks, step_curve_points, tidy_notes)
+from .common import (TrackDraft, bar_start_ticks, check_size_and_content, finish,
+                     lyric_from_file, step_curve_points, tempo_list)
+from .options import ReadOptions
 from .xmltree import Elem as _Elem
 from .xmltree import parse_xml
 
-if TYPE_CHECKING:
-    from .registry import ReadOptions
-
-#: no .vsqx may be larger than this (bytes)
-MAX_BYTES = 64 * 1024 * 1024
-#: elements kept in memory while parsing
-MAX_ELEMENTS = 3_000_000
 #: most pre-measures a file may declare (VOCALOID itself allows 1..8)
 MAX_PRE_MEASURES = 1_000
-#: resolutions (ticks per quarter) accepted from the file
-MIN_RESOLUTION, MAX_RESOLUTION = 1, 1_000_000
 #: VOCALOID's default pitch-bend sensitivity, semitones
 DEFAULT_PBS = 2
 MAX_PBS = 24
@@ -241,17 +232,14 @@ def _strip_prefix(root: _Elem, prefix: str) -> None:
         todo.extend(el.children)
 
 
-def read(data: bytes, *, path: str | None = None,
-         options: "ReadOptions | None" = None) -> Project:
+def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = None) -> Project:
     """Read .vsqx bytes into a Project. The registry's read function.
 
     ``path`` only names the file in messages and becomes ``Project.source_path``.
     """
-    part = getattr(options, "part", None)
-    lenient = bool(getattr(options, "lenient", False))
-    default_lyric = getattr(options, "default_lyric", None)
-    ctx = _Ctx(path, lenient)
-    check_size_and_content(data, ctx, limit=MAX_BYTES)
+    options = options or ReadOptions()
+    ctx = _Ctx(path, options.lenient)
+    check_size_and_content(data, ctx)
     if _looks_binary(data):
         raise ctx.error("binary data, not a .vsqx (XML) file", 1)
     head = data[:4096].decode("latin-1")
@@ -262,11 +250,11 @@ def read(data: bytes, *, path: str | None = None,
     text_tags = _TEXT if not prefix else _TEXT | {f"{prefix}:{t}" for t in _TEXT}
     note_tag = f"{prefix}:note" if prefix else "note"
     root = parse_xml(data, ctx, keep=keep, text_tags=text_tags, count_tag=note_tag,
-                     max_count=limits.MAX_NOTES, max_elements=MAX_ELEMENTS,
+                     max_count=limits.MAX_NOTES, max_elements=limits.MAX_XML_ELEMENTS,
                      lenient_root=f"{prefix}:{root_tag}" if prefix else root_tag)
     if prefix:
         _strip_prefix(root, prefix)
-    return _interpret(root, ctx, part, default_lyric)
+    return _interpret(root, ctx, options)
 
 
 # --------------------------------------------------------------------------------------
@@ -292,7 +280,7 @@ class _Clock:
         return self.scale(file_ticks) - self.pre_ticks
 
 
-def _interpret(root: _Elem, ctx: _Ctx, part, default_lyric: str | None) -> Project:
+def _interpret(root: _Elem, ctx: _Ctx, options: ReadOptions) -> Project:
     if root.tag not in ("vsq3", "vsq4"):
         raise ctx.error(f"not a .vsqx file: the root element is <{root.tag}>, not <vsq3> or "
                         "<vsq4>", root.line)
@@ -326,15 +314,10 @@ def _interpret(root: _Elem, ctx: _Ctx, part, default_lyric: str | None) -> Proje
         raise ctx.error(f"{len(track_els)} tracks; the limit is {limits.MAX_TRACKS}")
     if not track_els:
         raise ctx.error("the file has no <vsTrack>", root.line)
-    drafts = [_read_track(tel, i, tags, clock, voices, mixer, default_lyric, ctx)
+    drafts = [_read_track(tel, i, tags, clock, voices, mixer, ctx)
               for i, tel in enumerate(track_els)]
-    for d in drafts:
-        d.notes = tidy_notes(d.notes, f"track {d.name!r}", ctx)
-    chosen = select_tracks(drafts, part, ctx)
-    check_song_length(chosen, tempos, ctx)
-    return Project(tracks=tuple(d.build() for d in chosen), tempos=tempos,
-                   time_signatures=signatures, title=title, source_path=ctx.path,
-                   warnings=ctx.all_warnings())
+    return finish(ctx, drafts, options, tempos=tempos, time_signatures=signatures,
+                  title=title)
 
 
 def _read_resolution(master: _Elem, ctx: _Ctx) -> int:
@@ -344,9 +327,9 @@ def _read_resolution(master: _Elem, ctx: _Ctx) -> int:
         return TICKS_PER_QUARTER
     try:
         r = _int_text(el, "<resolution>", ctx)
-        if not MIN_RESOLUTION <= r <= MAX_RESOLUTION:
-            raise ctx.error(f"<resolution> {r} is out of range ({MIN_RESOLUTION}.."
-                            f"{MAX_RESOLUTION} ticks per quarter)", el.line)
+        if not limits.MIN_RESOLUTION <= r <= limits.MAX_RESOLUTION:
+            raise ctx.error(f"<resolution> {r} is out of range ({limits.MIN_RESOLUTION}.."
+                            f"{limits.MAX_RESOLUTION} ticks per quarter)", el.line)
     except ScoreFormatError as e:
         ctx.problem(f"{e.message}; assuming 480", el.line)
         return TICKS_PER_QUARTER
@@ -431,8 +414,8 @@ def _song_signatures(signatures: list[tuple[int, int, int]],
 
 def _read_tempos(master: _Elem | None, tags: _Tags, clock: _Clock,
                  ctx: _Ctx) -> tuple[Tempo, ...]:
-    events: list[tuple[int, int, float]] = []
-    for k, el in enumerate(master.findall("tempo") if master is not None else ()):
+    events: list[tuple[int, float, int | None]] = []
+    for el in (master.findall("tempo") if master is not None else ()):
         try:
             pos = _child_int(el, tags.tempo_pos, "tempo position", ctx)
             vel = el.find(tags.tempo_value)
@@ -447,26 +430,9 @@ def _read_tempos(master: _Elem | None, tags: _Tags, clock: _Clock,
         except ScoreFormatError as e:
             ctx.problem(f"{e.message}; tempo ignored", el.line)
             continue
-        events.append((clock.song(pos), k, bpm))
-    events.sort()
-    out: list[Tempo] = []
-    for tick, _k, bpm in events:
-        tick = max(0, tick)
-        if tick > limits.MAX_TICKS:
-            ctx.problem(f"tempo change at tick {tick} is beyond the limit; ignored")
-            continue
-        if out and out[-1].tick == tick:
-            out[-1] = Tempo(tick, bpm)  # a later (or pre-measure) tempo at the same tick wins
-        elif not out or out[-1].bpm != bpm:
-            out.append(Tempo(tick, bpm))
-    if not out:
-        if master is not None:
-            ctx.warn("no tempo; assuming 120 bpm", master.line)
-        return (Tempo(0, 120.0),)
-    if out[0].tick != 0:
-        ctx.warn(f"no tempo before tick {out[0].tick}; the first tempo holds from the start")
-        out[0] = Tempo(0, out[0].bpm)
-    return tuple(out)
+        events.append((clock.song(pos), bpm, el.line))
+    return tempo_list(((max(0, tick), bpm, line) for tick, bpm, line in events), ctx,
+                      warn_missing=master is not None)
 
 
 def _voice_table(root: _Elem, tags: _Tags, ctx: _Ctx) -> dict[tuple[int, int], str]:
@@ -523,7 +489,7 @@ def _mixer_units(root: _Elem, tags: _Tags, ctx: _Ctx) -> dict[int, _Mix]:
 
 def _read_track(tel: _Elem, index: int, tags: _Tags, clock: _Clock,
                 voices: dict[tuple[int, int], str], mixer: dict[int, _Mix],
-                default_lyric: str | None, ctx: _Ctx) -> TrackDraft:
+                ctx: _Ctx) -> TrackDraft:
     name = " ".join((tel.findtext(tags.track_name) or "").split()) or f"Track {index + 1}"
     draft = TrackDraft(name=name, line=tel.line)
     no_el = tel.find(tags.track_no)
@@ -554,16 +520,14 @@ def _read_track(tel: _Elem, index: int, tags: _Tags, clock: _Clock,
         part_end = part_pos
         for nel in pel.findall("note"):
             count += 1
-            note, end = _read_note(nel, count, name, part_pos,
-                                   tags, clock, default_lyric, ctx)
+            note, end = _read_note(nel, count, name, part_pos, tags, clock, ctx)
             if end is not None:
                 part_end = max(part_end, end)
-            if note is _EARLY:
+            if note == _EARLY:
                 before_zero += 1
                 continue
-            if note is None:
-                continue
-            draft.notes.append(note)
+            if isinstance(note, Note):
+                draft.notes.append(note)
         play = pel.find("playTime")
         if play is not None:
             try:
@@ -606,11 +570,11 @@ def _part_singer(pel: _Elem, tags: _Tags, voices: dict[tuple[int, int], str],
 
 
 #: what _read_note gives for a note that starts in the pre-measures
-_EARLY = object()
+_EARLY: Literal["early"] = "early"
 
 
 def _read_note(nel: _Elem, k: int, track: str, part_pos: int, tags: _Tags, clock: _Clock,
-               default_lyric: str | None, ctx: _Ctx) -> tuple[Note | None, int | None]:
+               ctx: _Ctx) -> tuple[Note | Literal["early"] | None, int | None]:
     """One note (None: dropped, lenient) and its end in file ticks (None: unknown)."""
     source = f"note {k} of track {track!r} (line {nel.line})"
     try:
@@ -635,7 +599,7 @@ def _read_note(nel: _Elem, k: int, track: str, part_pos: int, tags: _Tags, clock
         return None, None
     if start < 0:
         return _EARLY, part_pos + pos + dur
-    lyric = lyric_from_file(nel.findtext(tags.lyric) or "", default_lyric)
+    lyric = lyric_from_file(nel.findtext(tags.lyric) or "")
     phonemes = tuple((nel.findtext(tags.phonemes) or "").split())
     vibrato = _note_vibrato(nel.find(tags.style), tags, source, ctx)
     note = Note(start_ticks=start, duration_ticks=end - start, pitch=pitch, lyric=lyric,
