@@ -702,13 +702,17 @@ def _karaoke_marker(text: str) -> str | None:
 # Logical tracks: what may be sung
 
 
+#: a note of a logical track: (start, end, key, byte offset, lyric or None, phonemes)
+_LogicalNote = tuple[int, int, int, int, str | None, tuple[str, ...]]
+
+
 @dataclass(slots=True)
 class _Logical:
     number: int                     # 1-based number of its MTrk chunk
     chunk: int                      # 0-based chunk index
     name: str
     #: (start, end, key, byte offset, lyric or None, phonemes), file ticks
-    notes: list[tuple[int, int, int, int, str | None, tuple[str, ...]]]
+    notes: list[_LogicalNote]
     lyrics: list[_Lyric] = field(default_factory=list)
     fixed_lyrics: bool = False      # VSQ: lyrics came with the notes
     placed: int = 0                 # lyrics that landed on notes
@@ -826,15 +830,17 @@ def _logical_tracks(chunks: list[_Chunk], fmt: int, ctx: _Ctx) -> list[_Logical]
             what = "all its notes are" if drums == len(ch.notes) else f"{drums} notes are"
             ctx.warn(f"track {ch.number} {name!r}: {what} on the drum channel (10) and not "
                      "sung", ch.offset)
-        sung = [(s, e, k, off, None, ()) for s, e, c, k, off in ch.notes if c != DRUM_CHANNEL]
+        sung: list[_LogicalNote] = [(s, e, k, off, None, ()) for s, e, c, k, off in ch.notes
+                                    if c != DRUM_CHANNEL]
         if not sung:
             continue
         channels = sorted({n[2] for n in ch.notes if n[2] != DRUM_CHANNEL})
         if fmt == 0 and len(channels) > 1:
             for c in channels:
+                of_channel: list[_LogicalNote] = [(s, e, k, off, None, ())
+                                                  for s, e, cc, k, off in ch.notes if cc == c]
                 out.append(_Logical(number=ch.number, chunk=ch.index, name=f"Channel {c + 1}",
-                                    notes=[(s, e, k, off, None, ())
-                                           for s, e, cc, k, off in ch.notes if cc == c]))
+                                    notes=of_channel))
         else:
             out.append(_Logical(number=ch.number, chunk=ch.index, name=name, notes=sung))
     return out
@@ -1156,28 +1162,28 @@ def read(data: bytes, *, path: str | None = None,
         if ch.dm:
             vsq = _vsq_track(ch, st, options)
             if vsq is not None:
-                tracks = [t for t in tracks if t.chunk != ch.index]
+                tracks = [lt for lt in tracks if lt.chunk != ch.index]
                 tracks.append(vsq)
-    tracks.sort(key=lambda t: t.chunk)   # stable: channels of a format-0 file stay in order
+    tracks.sort(key=lambda lt: lt.chunk)   # stable: channels of a format-0 file stay in order
     tol = ppq // LYRIC_TOLERANCE_DIVISOR
-    for t in tracks:
-        t.notes, t.chords_dropped, zero = _monophonic(t.notes)
+    for lt in tracks:
+        lt.notes, lt.chords_dropped, zero = _monophonic(lt.notes)
         if zero:
-            t.notices.append((f"{zero} zero-length note(s) dropped", None))
-    tracks = [t for t in tracks if t.notes]
-    for number, t in enumerate(tracks, 1):
-        t.part = number
+            lt.notices.append((f"{zero} zero-length note(s) dropped", None))
+    tracks = [lt for lt in tracks if lt.notes]
+    for number, lt in enumerate(tracks, 1):
+        lt.part = number
     _attach_lyrics(tracks, lyric_events, karaoke, chunks, tol, ctx)
-    for t in tracks:
-        _place_lyrics(t, tol, ppq, ctx)
+    for lt in tracks:
+        _place_lyrics(lt, tol, ppq, ctx)
 
     if not tracks and any(c.notes for c in chunks):
         message = "the file has no notes outside the drum channel (10), which is never sung"
         if not options.keep_tracks_without_lyrics:
             raise ctx.fatal(message)
         ctx.warn(message)
-    drafts = [TrackDraft(name=t.name, notes=_sung_notes(t, ppq, default_lyric), notices=t.notices)
-              for t in tracks]
+    drafts = [TrackDraft(name=lt.name, notes=_sung_notes(lt, ppq, default_lyric),
+                         notices=lt.notices) for lt in tracks]
     return finish(ctx, drafts, options, tempos=_tempo_map(st), time_signatures=_time_map(st),
                   key_signatures=_key_map(st), title=_title(chunks, fmt, karaoke_title))
 

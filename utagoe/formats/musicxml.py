@@ -363,7 +363,7 @@ class _PartScanner:
         self.transpose = 0         # semitones: sounding = written + transpose
         self.transpose_fifths = 0  # the same, on the circle of fifths
         self.warned_no_divisions = False
-        self._units_cache: dict[tuple[str, Fraction], int] = {}
+        self._units_cache: dict[tuple[str, Fraction | None], int] = {}
         self._pitch_cache: dict[tuple, int] = {}
 
     # -- durations --------------------------------------------------------------------
@@ -371,7 +371,7 @@ class _PartScanner:
         """A duration element's value in units. Bad numbers raise ScoreFormatError;
         absurd ones raise it even when lenient (ReadContext.fatal)."""
         text = el.text.strip()
-        cached = self._units_cache.get((text, self.divisions))  # type: ignore[arg-type]
+        cached = self._units_cache.get((text, self.divisions))
         if cached is not None and (signed or cached >= 0):
             return cached
         ctx = self.ctx
@@ -877,6 +877,8 @@ def _time_signatures(parts: list[_Part], chosen: _Part, starts: list[int],
         new = times.get(i)
         if new is not None or (realign and cur is not None):
             cur = new or cur
+            if cur is None:
+                continue
             tick = _units_to_ticks(starts[i])
             if out and (out[-1].numerator, out[-1].denominator) == cur and \
                     (tick - out[-1].tick) % max(out[-1].measure_ticks, 1) == 0:

@@ -147,10 +147,10 @@ def _integer(v, where: str, *, lo: int, hi: int) -> int:
     return int(v)
 
 
-def _blicks(v, where: str) -> int | float:
-    """A position or length in blicks, within +-MAX_BLICKS (ints stay exact)."""
-    _number(v, where, lo=-MAX_BLICKS, hi=MAX_BLICKS)
-    return v
+def _blicks(v: object, where: str) -> float:
+    """A position or length in blicks, within +-MAX_BLICKS (an int stays an int, exact)."""
+    f = _number(v, where, lo=-MAX_BLICKS, hi=MAX_BLICKS)
+    return v if isinstance(v, int) else f
 
 
 def _blicks_to_ticks(b: int | float) -> int:
@@ -443,7 +443,7 @@ def _read_track(raw: object, i: int, library: dict[str, tuple[dict, str]], axis:
     name = _optional(ctx, t, "name", where, _text, "", "no name")
     name = " ".join(name.split()) or f"Track {i + 1}"
     draft = TrackDraft(name=name)
-    mixer = _optional(ctx, t, "mixer", where, _dict, {}, "mixer ignored")
+    mixer: dict = _optional(ctx, t, "mixer", where, _dict, {}, "mixer ignored")
     draft.volume_db = _optional(ctx, mixer, "gainDecibel", f"{where}.mixer", _number, 0.0,
                                  "using 0 dB", lo=-200.0, hi=60.0)
     draft.pan = _optional(ctx, mixer, "pan", f"{where}.mixer", _number, 0.0, "using the centre",
@@ -451,7 +451,7 @@ def _read_track(raw: object, i: int, library: dict[str, tuple[dict, str]], axis:
     draft.muted = _optional(ctx, mixer, "mute", f"{where}.mixer", _bool, False, "not muted")
 
     placements = _placements(t, where, name, library, ctx)
-    main_ref = t.get("mainRef") if isinstance(t.get("mainRef"), dict) else {}
+    main_ref: dict = t["mainRef"] if isinstance(t.get("mainRef"), dict) else {}
     db = main_ref.get("database")
     if isinstance(db, dict) and isinstance(db.get("name"), str):
         draft.source_singer = " ".join(db["name"].split())
@@ -494,7 +494,8 @@ def _read_track(raw: object, i: int, library: dict[str, tuple[dict, str]], axis:
 def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, str]],
                 ctx: _Ctx) -> list[_Placement]:
     out: list[_Placement] = []
-    main_ref = _optional(ctx, t, "mainRef", where, _dict, {}, "main group read without offsets")
+    main_ref: dict = _optional(ctx, t, "mainRef", where, _dict, {},
+                               "main group read without offsets")
     offset, pitch_offset, instrumental = _ref_offsets(main_ref, f"{where}.mainRef", ctx)
     main = t.get("mainGroup")
     if main is not None:
@@ -507,7 +508,7 @@ def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, s
                 out.append(_Placement(main, f"{where}.mainGroup", "", offset, pitch_offset))
         except Problem as e:
             ctx.problem(e.message, e.at, "main group ignored")
-    refs = _optional(ctx, t, "groups", where, _list, [], "group references ignored")
+    refs: list = _optional(ctx, t, "groups", where, _list, [], "group references ignored")
     for k, ref in enumerate(refs):
         rw = f"{where}.groups[{k}]"
         try:
@@ -530,8 +531,12 @@ def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, s
     return out
 
 
+#: a placement's offset where none is given (an int, so that positions stay exact ints)
+_NO_OFFSET: float = 0
+
+
 def _ref_offsets(ref: dict, where: str, ctx: _Ctx) -> tuple[int | float, int, bool]:
-    offset = _optional(ctx, ref, "blickOffset", where, _blicks, 0, "offset 0")
+    offset = _optional(ctx, ref, "blickOffset", where, _blicks, _NO_OFFSET, "offset 0")
     pitch = _optional(ctx, ref, "pitchOffset", where, _integer, 0, "pitch offset 0",
                        lo=-127, hi=127)
     instrumental = _optional(ctx, ref, "isInstrumental", where, _bool, False, "taken as sung")

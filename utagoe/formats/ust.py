@@ -274,22 +274,22 @@ def _decode(data: bytes, forced: str | None, ctx: _Ctx) -> str:
         if codec is None:
             ctx.problem(f"unknown Charset {_show(name)}", line, "detecting the encoding")
         else:
-            text = _try_decode(data, codec)
-            if text is not None:
-                return text
+            as_declared = _try_decode(data, codec)
+            if as_declared is not None:
+                return as_declared
             if codec != "utf-8":
-                text = _try_decode(data, "utf-8")
-                if text is not None:
+                as_utf8 = _try_decode(data, "utf-8")
+                if as_utf8 is not None:
                     ctx.warn(f"the file says Charset={name} but is not valid {codec}; "
                              "it is valid UTF-8 and was read as UTF-8", line)
-                    return text
+                    return as_utf8
             return _decode_as(data, codec, ctx, 0)
     if not data.isascii():
-        text = _try_decode(data, "utf-8")
-        if text is not None:
+        utf8 = _try_decode(data, "utf-8")
+        if utf8 is not None:
             ctx.warn("no Charset line, but the text is valid UTF-8 (not the usual "
                      "Shift-JIS); read as UTF-8")
-            return text
+            return utf8
     return _decode_as(data, "cp932", ctx, 0)
 
 
@@ -684,7 +684,9 @@ class _Interpreter:
         if "_version" in e:
             raw, line = e["_version"]
             m = _VERSION_RE.match(raw)
-            v = _number(m.group(1) or "") if m else None
+            if m is None:
+                return
+            v = _number(m.group(1) or "")
             if v is not None and math.isfinite(v) and v > 2.0:
                 self.ctx.warn(f"UST version {m.group(1)} is newer than the 2.0 this reader "
                               "knows; reading it as 2.0", line)
@@ -934,13 +936,13 @@ class _Interpreter:
             if key not in e or not e[key][0].strip():
                 continue
             raw, line = e[key]
-            v = _number(raw)
-            if v is None:  # UTAU itself writes e.g. "PreUtterance=あ"; harmless
+            ms = _number(raw)
+            if ms is None:  # UTAU itself writes e.g. "PreUtterance=あ"; harmless
                 ctx.warn(f"{key} {_show(raw.strip())} is not a number; the voicebank's value "
                          "is used", line)
                 continue
-            if not math.isfinite(v) or abs(v) > MAX_ABS_MS:
+            if not math.isfinite(ms) or abs(ms) > MAX_ABS_MS:
                 ctx.problem(f"{key} {_show(raw.strip())} ms is out of range", line, "ignored")
                 continue
-            out.append((name, v))
+            out.append((name, ms))
         return tuple(out)

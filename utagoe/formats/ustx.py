@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any, overload
 from dataclasses import dataclass, field
 
 import yaml
@@ -175,8 +176,10 @@ def _yaml_error(e: yaml.YAMLError, text: str, ctx: _Ctx) -> ScoreFormatError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     if mark is not None:
         line = mark.line + 1
-    elif isinstance(getattr(e, "position", None), int):
-        line = text.count("\n", 0, e.position) + 1
+    else:
+        position = getattr(e, "position", None)
+        if isinstance(position, int):
+            line = text.count("\n", 0, position) + 1
     problem = getattr(e, "problem", None) or getattr(e, "reason", None) or str(e)
     context = getattr(e, "context", None)
     msg = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
@@ -204,7 +207,7 @@ def _build(loader, ctx: _Ctx):
     # frames: [container, pending key (NOKEY while a key is expected), is_map, own key]
     stack: list[list] = []
     top: list | None = None
-    root = None
+    root: _Node | None = None
     nodes = 0
     notes = 0
     started = False
@@ -245,14 +248,14 @@ def _build(loader, ctx: _Ctx):
                 _refuse_node(ev, ctx)
             if len(stack) >= MAX_DEPTH:
                 raise ctx.fatal(f"YAML nested more than {MAX_DEPTH} levels deep", line)
-            node = _Map() if cls is MStart else _Seq()
-            node.line = line
+            container: _Map | _Seq = _Map() if cls is MStart else _Seq()
+            container.line = line
             nodes += 1
             if nodes > MAX_NODES:
                 raise ctx.fatal(f"more than {MAX_NODES} YAML values; refusing", line)
             own_key = None
             if top is None:
-                root = node
+                root = container
             elif top[2]:
                 key = top[1]
                 if key is NOKEY:
@@ -260,16 +263,16 @@ def _build(loader, ctx: _Ctx):
                                     f"{'mapping' if cls is MStart else 'list'}", line)
                 if key in top[0]:
                     ctx.warn(f"key {key!r} appears twice in one mapping; the last wins", line)
-                top[0][key] = node
+                top[0][key] = container
                 top[1] = NOKEY
                 own_key = key
             else:
-                top[0].append(node)
+                top[0].append(container)
                 if top[3] == "notes" and cls is MStart:
                     notes += 1
                     if notes > limits.MAX_NOTES:
                         raise ctx.fatal(f"more than {limits.MAX_NOTES} notes; refusing", line)
-            top = [node, NOKEY, cls is MStart, own_key]
+            top = [container, NOKEY, cls is MStart, own_key]
             stack.append(top)
         elif cls is MEnd or cls is SEnd:
             stack.pop()
@@ -296,6 +299,10 @@ def _refuse_node(ev, ctx: _Ctx) -> None:
     if ev.anchor is not None:
         raise ctx.fatal(f"YAML anchors (&{ev.anchor}) are not allowed in a project file", line)
     raise ctx.fatal(f"YAML tag {ev.tag!r} is not allowed in a project file", line)
+
+
+#: a node of the tree
+_Node = _Map | _Seq | _Scalar
 
 
 class _NoKey:
@@ -332,6 +339,14 @@ def _parse_number(text: str) -> int | float | None:
         return None
 
 
+@overload
+def _num(m: _Map, key: str, where: str, ctx: _Ctx, default: float) -> float: ...
+
+
+@overload
+def _num(m: _Map, key: str, where: str, ctx: _Ctx, default: None = None) -> float | None: ...
+
+
 def _num(m: _Map, key: str, where: str, ctx: _Ctx, default: float | None = None) -> float | None:
     """A finite number under ``key`` (int or float), ``default`` when absent or null."""
     node = _get(m, key)
@@ -346,6 +361,16 @@ def _num(m: _Map, key: str, where: str, ctx: _Ctx, default: float | None = None)
     if isinstance(v, float) and not math.isfinite(v):
         raise ctx.error(f"{where}: {key} must be a finite number, not {_describe(node)}", line)
     return v
+
+
+@overload
+def _int(m: _Map, key: str, where: str, ctx: _Ctx, default: int, *,
+         lo: int | None = None, hi: int | None = None) -> int: ...
+
+
+@overload
+def _int(m: _Map, key: str, where: str, ctx: _Ctx, default: None = None, *,
+         lo: int | None = None, hi: int | None = None) -> int | None: ...
 
 
 def _int(m: _Map, key: str, where: str, ctx: _Ctx, default: int | None = None, *,
@@ -875,8 +900,10 @@ def _finish_part_notes(raw: list[_RawNote], part_where: str, ctx: _Ctx) -> list[
             continue
         points = r.points
         if r.snap_first and points:
-            adjacent = prev is not None and prev.rel + prev.duration == r.rel
-            points[0][1] = float((prev.tone - r.tone) * 100) if adjacent else 0.0
+            if prev is not None and prev.rel + prev.duration == r.rel:
+                points[0][1] = float((prev.tone - r.tone) * 100)
+            else:
+                points[0][1] = 0.0
         if any(b[0] < a[0] for a, b in zip(points, points[1:])):
             ctx.warn(f"{r.source}: pitch points are not in time order; sorted", r.line)
             points = sorted(points, key=lambda p: p[0])
@@ -1091,12 +1118,12 @@ def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
         for i, item in enumerate(parts):
             ctx.attempt(_read_part, item, i, tracks, clock, ctx, version, parts.line)
 
-    waves = ctx.attempt(_seq, root, "wave_parts", "project", ctx) or []
-    for i, item in enumerate(waves):
+    waves = ctx.attempt(_seq, root, "wave_parts", "project", ctx)
+    for i, item in enumerate(waves or ()):
         name = f"wave part {i + 1}"
         if isinstance(item, _Map) and isinstance(item.get("name"), _Scalar):
             name = f"wave part {item['name'].text!r}"
-        ctx.warn(f"{name} (audio) is not played", _line(item, waves.line))
+        ctx.warn(f"{name} (audio) is not played", _line(item, waves.line if waves else None))
 
     for t in tracks:
         if t.vol_links:

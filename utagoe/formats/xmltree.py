@@ -54,7 +54,7 @@ class Elem:
         return self.attrib.get(key, default)
 
 
-_EMPTY_ATTRS = MappingProxyType({})
+_EMPTY_ATTRS: MappingProxyType[str, str] = MappingProxyType({})
 _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 
 
@@ -134,7 +134,7 @@ def _parse_xml_once(data: bytes, ctx: ReadContext, opts: tuple, encoding: str | 
         if keep is None or tag in text_tags:
             el.parts = []
         if stack:
-            stack[-1].children.append(el)  # type: ignore[union-attr]
+            stack[-1].children.append(el)
         else:
             root.append(el)
         stack.append(el)
