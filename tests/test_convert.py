@@ -7,7 +7,9 @@ import pytest
 
 from conftest import SHARED
 from utagoe.cli import main
-from utagoe.formats import read_score
+from utagoe.formats import ReadOptions, default_registry, read_score
+from utagoe.formats.common import NO_LYRIC
+from utagoe.model import CONTINUATION, Note, Project, Tempo, Track
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -90,3 +92,85 @@ def test_converting_drawn_pitch_to_musicxml_warns_that_it_is_left_out(tmp_path, 
     assert main(["convert", str(ust), str(tmp_path / "bend.musicxml"), "-q",
                  "--encoding", "utf-8"]) == 0
     assert "pitch curves" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------
+# Between formats through the registry: nothing is lost or added without a word
+
+REG = default_registry()
+KEEP = ReadOptions(keep_tracks_without_lyrics=True)
+
+
+def _through(project: Project, fmt: str, options: ReadOptions = ReadOptions()) -> Project:
+    """``project`` written as MIDI, read, written as ``fmt``, read again."""
+    first = REG.read_bytes(_write("midi", project), options, name="song.mid")
+    return REG.read_bytes(_write(fmt, first), options, name=f"song.{_EXT[fmt]}")
+
+
+_EXT = {"midi": "mid", "musicxml": "musicxml", "ustx": "ustx"}
+
+
+def _write(fmt: str, project: Project) -> bytes:
+    return next(w for w in REG.writers if w.name == fmt).write(project)
+
+
+def _bare(warnings) -> set[str]:
+    """Warnings without the file name they start with."""
+    return {w.split(": ", 1)[1] for w in warnings}
+
+
+def test_a_second_lyric_track_left_out_of_musicxml_is_named():
+    two = Project((Track("Soprano", (Note(0, 480, 72, "ら"), Note(480, 480, 74, "ら"))),
+                   Track("Alto", (Note(0, 960, 67, "あ"),))), tempos=(Tempo(0, 100.0),))
+    q = _through(two, "musicxml")
+    assert [t.name for t in q.tracks] == ["Soprano"]
+    assert any("part 'Alto' (--part 2, 1 note) has lyrics and is not sung; choose it with "
+               "--part 2" in w for w in q.warnings)
+    alto = REG.read_bytes(_write("musicxml", two), ReadOptions(part=2), name="x.musicxml")
+    assert [(n.pitch, n.lyric) for n in alto.tracks[0].notes] == [(67, "あ")]
+
+
+MELODY = Project((Track("Melody", (Note(0, 480, 60, NO_LYRIC), Note(480, 240, 62, NO_LYRIC))),),
+                 tempos=(Tempo(0, 120.0),))
+
+
+def test_notes_without_lyrics_survive_each_writer():
+    midi_bytes = _write("midi", MELODY)
+    read = REG.read_bytes(midi_bytes, KEEP, name="m.mid")
+    assert [n.lyric for n in read.tracks[0].notes] == [NO_LYRIC, NO_LYRIC]
+    xml = _write("musicxml", read)
+    assert b"<lyric" not in xml and b"<slur" not in xml
+    back = REG.read_bytes(xml, KEEP, name="m.musicxml")
+    assert [(n.start_ticks, n.lyric) for n in back.tracks[0].notes] == \
+        [(0, NO_LYRIC), (480, NO_LYRIC)]
+    # OpenUtau gives a note without a lyric its default lyric, 'a': so does our .ustx
+    ustx = REG.read_bytes(_write("ustx", read), KEEP, name="m.ustx")
+    assert [(n.start_ticks, n.lyric) for n in ustx.tracks[0].notes] == [(0, "a"), (480, "a")]
+
+
+def test_a_melisma_after_a_short_gap_converts_to_ustx_without_new_warnings():
+    gap = Project((Track("Vocal", (Note(0, 400, 60, "ら"), Note(480, 480, 62, CONTINUATION),
+                                   Note(960, 480, 64, "り"), Note(1500, 300, 65, CONTINUATION))),),
+                  tempos=(Tempo(0, 120.0),))
+    first = REG.read_bytes(_write("midi", gap), name="g.mid")
+    again = REG.read_bytes(_write("ustx", first), name="g.ustx")
+    assert [(n.start_ticks, n.duration_ticks, n.lyric) for n in again.tracks[0].notes] == \
+        [(n.start_ticks, n.duration_ticks, n.lyric) for n in first.tracks[0].notes]
+    assert first.warnings == () and again.warnings == ()
+
+
+@pytest.mark.shared
+def test_real_midi_files_convert_to_ustx_without_new_warnings():
+    files = sorted((SHARED / "midi").rglob("*.mid")) if SHARED.is_dir() else []
+    if not files:
+        pytest.skip("no MIDI files in ../shared/data/midi")
+    for f in files:
+        first = REG.read(f, KEEP)
+        if not first.tracks:
+            continue
+        again = REG.read_bytes(_write("ustx", first), KEEP, name="again.ustx")
+        assert not _bare(again.warnings) - _bare(first.warnings), f
+        assert [[(n.start_ticks, n.duration_ticks, n.pitch, n.lyric or "a") for n in t.notes]
+                for t in again.tracks] == \
+            [[(n.start_ticks, n.duration_ticks, n.pitch, n.lyric or "a") for n in t.notes]
+             for t in first.tracks], f

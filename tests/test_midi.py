@@ -997,3 +997,52 @@ def test_mutated_real_files(shared_data):
         _attempt(data, lenient=lenient)
 
     run()
+
+
+# --------------------------------------------------------------------------------------
+# A melody without lyrics: refused for singing, kept for converting
+
+
+def _no_lyrics() -> bytes:
+    return smf(conductor(name="Song"),
+               melody([(0, 480, 60, None), (480, 480, 62, None)], name="Melody"),
+               melody([(0, 960, 48, None)], name="Bass", ch=1))
+
+
+def test_a_file_where_no_track_has_lyrics_is_refused_naming_the_tracks():
+    with pytest.raises(ScoreFormatError) as e:
+        read(_no_lyrics())
+    assert str(e.value) == (
+        "test.mid: no track has lyrics, so there is nothing to sing; the tracks with notes "
+        "are: track 'Melody' (--part 1, 2 notes, no lyrics); track 'Bass' (--part 2, 1 note, "
+        "no lyrics); give --default-lyric ら to sing their notes on one syllable (and --part "
+        "N to choose one track)")
+
+
+def test_a_file_without_lyrics_keeps_every_track_when_asked():
+    p = read(_no_lyrics(), keep_tracks_without_lyrics=True)
+    assert [t.name for t in p.tracks] == ["Melody", "Bass"]
+    assert notes_of(p) == [(0, 480, 60, NO_LYRIC), (480, 480, 62, NO_LYRIC)]
+    assert notes_of(p, 1) == [(0, 960, 48, NO_LYRIC)]
+    assert p.warnings == (
+        "test.mid: track 'Melody' (--part 1, 2 notes) has no lyrics; its notes are kept "
+        "without lyrics and are not sung unless given --default-lyric",
+        "test.mid: track 'Bass' (--part 2, 1 note) has no lyrics; its notes are kept without "
+        "lyrics and are not sung unless given --default-lyric")
+
+
+def test_the_default_lyric_warning_numbers_tracks_as_part_does():
+    # the lyricless track is the third chunk of the file but the second with notes
+    p = read(_three_tracks(), default_lyric="la")
+    assert [t.name for t in p.tracks] == ["Soprano", "Piano", "Alto"]
+    assert warned(p, "track 'Piano' (--part 2, 1 note) has no lyrics; its notes are sung on "
+                     "'la'")
+    assert read(_three_tracks(), part=2, default_lyric="la").tracks[0].name == "Piano"
+
+
+def test_notes_without_lyrics_are_written_without_lyric_events():
+    p = read(_no_lyrics(), keep_tracks_without_lyrics=True)
+    data = midi.write(p)
+    assert b"\xff\x05" not in data
+    back = read(data, keep_tracks_without_lyrics=True)
+    assert [notes_of(back, i) for i in (0, 1)] == [notes_of(p, i) for i in (0, 1)]

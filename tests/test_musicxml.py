@@ -658,7 +658,7 @@ def test_bad_divisions(bad, needle, match):
     assert e.line == _line_of(data, needle)
 
 
-@pytest.mark.parametrize("tempo", ["0", "-60", "1001", "5000", "fast", "nan"])
+@pytest.mark.parametrize("tempo", ["0", "-60", "1001", "5000", "fast", "nan", "0.5", "0.999"])
 def test_absurd_tempo(tempo):
     d = f'<direction>\n<sound tempo="{tempo}"/></direction>'
     data = score(measure(1, attrs(1), d, note("C", 4, 4, "a")))
@@ -894,3 +894,29 @@ def test_a_late_first_tempo_mark_leaves_the_start_at_120():
     p = read(data)
     assert p.tempos == (Tempo(0, 120.0), Tempo(5760, 90.0))
     assert any("before tick 5760" in w for w in p.warnings)
+
+
+@pytest.mark.parametrize("mark", ['<sound tempo="0.5"/>',
+                                  "<direction-type><metronome><beat-unit>quarter</beat-unit>"
+                                  "<per-minute>0.25</per-minute></metronome></direction-type>"])
+def test_tempos_below_one_bpm_are_refused_as_every_reader_refuses_them(mark):
+    data = score(measure(1, attrs(1), f"<direction>\n{mark}</direction>", note("C", 4, 4, "a")))
+    with pytest.raises(ScoreFormatError, match="is outside 1..1000 bpm"):
+        read(data)
+    p = read(data, lenient=True)
+    assert p.tempos == (Tempo(0, 120.0),)
+    assert any("is outside 1..1000 bpm; ignored" in w for w in p.warnings)
+
+
+def test_a_part_without_lyrics_is_sung_on_the_default_lyric_or_kept_or_refused():
+    data = score(measure(1, attrs(1), note("C", 4, 2), note("D", 4, 2)), names=["Flute"])
+    with pytest.raises(ScoreFormatError, match="no part has lyrics, so there is nothing to "
+                       "sing; the parts with notes are: part 'Flute' \\(--part 1, 2 notes\\); "
+                       "give --default-lyric ら"):
+        read(data)
+    assert lyrics(read(data, default_lyric="ら")) == ["ら", "ら"]
+    kept = read(data, keep_tracks_without_lyrics=True)
+    assert lyrics(kept) == [NO_LYRIC, NO_LYRIC]
+    assert kept.warnings[-1] == ("test.musicxml:2: part 'Flute' (--part 1, 2 notes) has no "
+                                 "lyrics; its notes are kept without lyrics and are not sung "
+                                 "unless given --default-lyric")

@@ -1021,3 +1021,62 @@ def test_write_read_property(specs):
                 [(p.offset_ms, p.shape) for p in ex.pitch_points]
             assert all(abs(a.cents - b.cents) < 1e-5
                        for a, b in zip(gx.pitch_points, ex.pitch_points))
+
+
+# --------------------------------------------------------------------------------------
+# A resolution other than 480 (some converters write 10080 ticks per quarter)
+
+
+def _at(resolution: int, scale: int) -> bytes:
+    """The same song with every position and length written at ``resolution``."""
+    head = HEAD.replace("resolution: 480", f"resolution: {resolution}")
+    curve = (f"\n  - {{abbr: pitd, xs: [{0 * scale}, {240 * scale}, {480 * scale}], "
+             "ys: [0, -50, 0]}")
+    return project(part([n(0, 480 * scale, 60, "あ", pitch=[(-40, 0, "io"), (40, 0, "io")]),
+                         n(480 * scale, 240 * scale, 62, "い"),
+                         n(960 * scale, 480 * scale, 64, "う")],
+                        position=1920 * scale, curves=curve),
+                   head=head,
+                   tempos=f"- {{position: 0, bpm: 120}}\n- {{position: {960 * scale}, bpm: 90}}")
+
+
+def test_a_resolution_other_than_480_is_read_at_its_own_scale():
+    plain = rd(_at(480, 1))
+    fine = rd(_at(10080, 21))
+    assert notes(fine) == notes(plain) == [(1920, 480, 60, "あ"), (2400, 240, 62, "い"),
+                                           (2880, 480, 64, "う")]
+    assert fine.tempos == plain.tempos == (Tempo(0, 120.0), Tempo(960, 90.0))
+    assert fine.tracks[0].curves == plain.tracks[0].curves
+    assert fine.tracks[0].curves[0].ticks == (1920, 2160, 2400)
+    # pitch points are in milliseconds: no scaling
+    assert fine.tracks[0].notes[0].pitch_points == plain.tracks[0].notes[0].pitch_points
+    assert any("resolution 10080 ticks per quarter note; positions and lengths scaled to 480"
+               in w for w in fine.warnings)
+    assert plain.warnings == ()
+
+
+def test_positions_at_another_resolution_round_to_the_nearest_tick():
+    head = HEAD.replace("resolution: 480", "resolution: 1000")
+    p = rd(project(part([n(1001, 1000, 60, "a")]), head=head))
+    assert notes(p) == [(480, 480, 60, "a")]   # 1001 * 0.48 = 480.48, 2001 * 0.48 = 960.48
+    # a note shorter than one of our ticks once scaled is a problem
+    data = project(part([n(0, 1000, 60, "a"), n(1000, 1, 62, "b")]), head=head)
+    raises(data, match="shorter than one tick")
+    p = rd(data, lenient=True)
+    assert notes(p) == [(0, 480, 60, "a")] and any("shorter than one tick" in w
+                                                   for w in p.warnings)
+
+
+@pytest.mark.parametrize("value", ["0", "-480", "1000000000", "abc", "4.5", "[480]"])
+def test_an_absurd_resolution_is_refused_or_taken_as_480_leniently(value):
+    data = project(part([n(0, 480, 60, "a")]),
+                   head=HEAD.replace("resolution: 480", f"resolution: {value}"))
+    e = raises(data, match="resolution")
+    assert e.line == 3
+    p = rd(data, lenient=True)
+    assert notes(p) == [(0, 480, 60, "a")] and any("assuming 480" in w for w in p.warnings)
+
+
+def test_a_missing_resolution_is_480():
+    p = rd(project(part([n(0, 480, 60, "a")]), head=HEAD.replace("resolution: 480\n", "")))
+    assert notes(p) == [(0, 480, 60, "a")] and p.warnings == ()

@@ -1071,10 +1071,17 @@ def _read_resolution(m: _Map, ctx: _Ctx) -> _Clock:
     node = m.get("resolution")
     if node is None or (isinstance(node, _Scalar) and node.is_null()):
         return _Clock()
-    r = ctx.attempt(_int, m, "resolution", "project", ctx, TICKS_PER_QUARTER,
-                    lo=limits.MIN_RESOLUTION, hi=limits.MAX_RESOLUTION,
+    v = ctx.attempt(_num, m, "resolution", "project", ctx, None,
                     repair=f"assuming {TICKS_PER_QUARTER}")
-    if r is None or r == TICKS_PER_QUARTER:
+    if v is None:
+        return _Clock()
+    if v != int(v) or not limits.MIN_RESOLUTION <= v <= limits.MAX_RESOLUTION:
+        ctx.problem(f"resolution {v:g} is not a whole number of ticks per quarter note from "
+                    f"{limits.MIN_RESOLUTION} to {limits.MAX_RESOLUTION}", _line(node, m.line),
+                    f"assuming {TICKS_PER_QUARTER}")
+        return _Clock()
+    r = int(v)
+    if r == TICKS_PER_QUARTER:
         return _Clock()
     ctx.warn(f"resolution {r} ticks per quarter note; positions and lengths scaled to "
              f"{TICKS_PER_QUARTER}", _line(node, m.line))
