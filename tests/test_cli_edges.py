@@ -176,13 +176,34 @@ def test_a_fifo_without_a_writer_does_not_hang(tmp_path, cmd):
     assert "empty" in one_error_line(r.stderr)
 
 
+EVIL_USTX = """ustx_version: '0.7'
+name: "evil\\e[31m\\nfile: forged.ust"
+resolution: 480
+bpm: 120
+tracks:
+- {singer: "Te\\e[2Jto", track_name: "lead\\e[2J\\nfile: x", mute: false, volume: 0, pan: 0}
+voice_parts:
+- name: a
+  track_no: 0
+  position: 0
+  notes:
+  - {position: 0, duration: 480, tone: 60, lyric: "\\e[5mか"}
+"""
+
+
 def test_titles_and_track_names_are_shown_escaped(tmp_path, capsys):
-    src = song(tmp_path, title="evil&#27;[31m\nfile: forged.ust", part="lead&#27;[2J")
+    src = tmp_path / "evil.ustx"
+    src.write_text(EVIL_USTX, encoding="utf-8")
     assert main(["info", str(src)]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out
-    assert "\\x1b[31m" in out and "\\x1b[2J" in out
-    assert not any(line.startswith("file: forged") for line in out.splitlines())
+    assert "title: evil\\x1b[31m\\nfile: forged.ust" in out
+    assert "'lead\\x1b[2J\\nfile: x'" in out and "'Te\\x1b[2Jto'" in out
+    assert not any(line.startswith("file: forged") or line.startswith("file: x")
+                   for line in out.splitlines())
+    assert main(["render", str(src), "-o", str(tmp_path / "o.wav"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b[5m" in err
 
 
 def test_jobs_are_capped_and_the_bar_is_only_drawn_on_a_terminal(tmp_path, capsys):

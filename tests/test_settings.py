@@ -73,6 +73,18 @@ def test_settings_and_options_are_importable_from_utagoe():
         utagoe.no_such_thing  # noqa: B018
 
 
+def test_no_public_name_is_shadowed_by_a_subpackage():
+    import importlib
+    import pkgutil
+    import types
+
+    for mod in pkgutil.walk_packages(utagoe.__path__, "utagoe."):
+        if not mod.name.endswith("__main__"):
+            importlib.import_module(mod.name)
+    for name in utagoe.__all__:
+        assert not isinstance(getattr(utagoe, name), types.ModuleType), name
+
+
 def test_workers_are_capped_at_the_cores():
     import os
 

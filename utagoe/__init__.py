@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _WHERE = {
-    "load": ".api", "save": ".api", "render": ".api", "singers": ".api", "voices": ".api",
+    "load": ".api", "save": ".api", "render": ".api", "singers": ".api", "voice_registry": ".api",
     "describe": ".api",
     "Audio": ".audio",
     "CancelToken": ".cancel",
@@ -50,7 +50,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .api import describe, load, render, save, singers, voices
+    from .api import describe, load, render, save, singers, voice_registry
     from .audio import Audio
     from .cancel import CancelToken
     from .errors import (InvalidValueError, LyricsError, RenderCancelled, ScoreFormatError,

@@ -63,7 +63,8 @@ def render(project: Project, singer: str | None = None, *,
                           progress=progress, cancel=cancel)
 
 
-def voices(settings: VoiceSettings | None = None, *, plugins: bool = True) -> VoiceRegistry:
+def voice_registry(settings: VoiceSettings | None = None, *,
+                   plugins: bool = True) -> VoiceRegistry:
     """The voice catalogue (built-in singers, then plug-ins), each voice made on
     first use with ``settings``. Keep one in a long-lived program and pass it to
     :func:`render` so voices are read once."""
@@ -74,8 +75,8 @@ def voices(settings: VoiceSettings | None = None, *, plugins: bool = True) -> Vo
 
 def singers() -> list[SingerInfo]:
     """The installed singers (name, language, licence, credit); a broken plug-in is
-    left out (see ``voices().warnings``)."""
-    return voices().infos()
+    left out (see ``voice_registry().warnings``)."""
+    return voice_registry().infos()
 
 
 def describe(project: Project, *, language: str = "ja") -> ScoreReport:

@@ -110,7 +110,7 @@ def _cmd_render(args) -> int:
 def _cmd_singers(args) -> int:
     import utagoe
 
-    reg = utagoe.voices()
+    reg = utagoe.voice_registry()
     for s in reg.infos():
         print(f"{s.name}\t{s.display_name}\tlanguage: {s.language}\tlicence: {s.licence}")
         print(f"\tcredit: {s.credit}")

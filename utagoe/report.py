@@ -93,11 +93,11 @@ def describe(project: Project, *, format_name: str | None = None,
             not_sung.append(f"track {tr.number} ({tr.name!r}) {whole}, so not sung; "
                             "--default-lyric ら sings such notes on one syllable")
         if tr.unsingable:
-            shown = ", ".join(repr(p.lyric) for p in tr.unsingable[:5])
+            listed = ", ".join(repr(p.lyric) for p in tr.unsingable[:5])
             more = f" and {len(tr.unsingable) - 5} more" if len(tr.unsingable) > 5 else ""
             not_sung.append(
                 f"track {tr.number} ({tr.name!r}): {len(tr.unsingable)} lyric(s) the "
-                f"{language} singer cannot read ({shown}{more}); --lenient sings each as "
+                f"{language} singer cannot read ({listed}{more}); --lenient sings each as "
                 "its nearest vowel")
     bpms = [t.bpm for t in project.tempos] or [120.0]
     sigs = tuple(f"{s.numerator}/{s.denominator}" for s in project.time_signatures)
