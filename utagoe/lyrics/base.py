@@ -1,8 +1,7 @@
 """What a phonemizer gives back, and the protocol every phonemizer follows.
 
-Phoneme symbols are those of the built-in HTS singer (Sinsy's Japanese set):
-vowels ``a i u e o``, ``N`` (ん), ``cl`` (っ), consonants such as ``k ky s sh ts
-ch f ...``, and ``pau`` for rests.
+Phoneme symbols are the phonemizer's own; it describes them in its
+:class:`PhonemeSet` (the Japanese phonemizer uses Sinsy's set, see ``ja.py``).
 """
 from __future__ import annotations
 
@@ -10,12 +9,6 @@ from dataclasses import dataclass
 from typing import Mapping, Protocol, Sequence
 
 from ..model.score import Note
-
-VOWELS = frozenset({"a", "i", "u", "e", "o"})
-#: phonemes that are sung on their own as a syllable nucleus
-NUCLEI = VOWELS | {"N", "cl"}
-REST = "pau"
-
 
 @dataclass(frozen=True, slots=True)
 class PhonemeSet:
@@ -39,7 +32,7 @@ class PhonemeSet:
     consonant_length_s: Mapping[str, float]
     default_consonant_length_s: float
     #: the rest (pause) symbol
-    rest: str = REST
+    rest: str
 
     @property
     def sung_nuclei(self) -> frozenset[str]:

@@ -48,7 +48,12 @@ from typing import Mapping, Sequence
 
 from ..errors import LyricProblem, LyricsError
 from ..model.score import CONTINUATION, Note
-from .base import NUCLEI, VOWELS, NotePhonemes, PhonemeSet, PhonemizeResult, Syllable
+from .base import NotePhonemes, PhonemeSet, PhonemizeResult, Syllable
+
+#: Sinsy's Japanese vowels, the nuclei a syllable can end on, and its rest
+VOWELS = frozenset({"a", "i", "u", "e", "o"})
+NUCLEI = VOWELS | {"N", "cl"}
+REST = "pau"
 
 __all__ = [
     "JapanesePhonemizer", "JA_PHONEME_SET", "KANA_PHONEMES", "ROMAJI_TO_KANA", "JA_PHONEMES",
@@ -161,6 +166,7 @@ JA_PHONEME_SET = PhonemeSet(
                                  "d", "dy", "g", "gy", "z", "j"}),
     consonant_length_s=CONSONANT_LENGTH_S,
     default_consonant_length_s=0.055,
+    rest=REST,
 )
 
 _KATAKANA_SPECIAL = {"ヷ": "ゔぁ", "ヸ": "ゔぃ", "ヹ": "ゔぇ", "ヺ": "ゔぉ"}

@@ -274,17 +274,17 @@ def _measure_len(ts) -> int:
     return _DIV * 4 * ts.numerator // ts.denominator
 
 
-def _regroup_syllables(syllables: list[list[str]]) -> list[list[str]]:
-    """Group ``cl`` the way Sinsy does inside one note."""
+def _regroup_syllables(syllables: list[list[str]], silent: frozenset[str]) -> list[list[str]]:
+    """Group a silent nucleus (``cl``) the way Sinsy does inside one note."""
     out: list[list[str]] = []
     waiting = False  # a leading cl waits for the next syllable
     for syl in syllables:
-        if syl == ["cl"]:
+        if len(syl) == 1 and syl[0] in silent:
             if not out:
-                out.append(["cl"])
+                out.append(list(syl))
                 waiting = True
             else:
-                out[-1].append("cl")
+                out[-1].append(syl[0])
             continue
         if waiting:
             out[-1].extend(syl)
@@ -370,7 +370,7 @@ def _build_units(timed: Sequence[TimedPhoneme], notes: Sequence[Note], project: 
                 prev_si = tp.syllable_index
             syls[-1].append(tp.symbol)
         macron = phonemizer.is_continuation(note.lyric)
-        grouped = syls if macron else _regroup_syllables(syls)
+        grouped = syls if macron else _regroup_syllables(syls, phonemizer.phonemes.silent_nuclei)
         u = unit(False, start, end, pitch=note.pitch, syllables=grouped, macron=macron)
         ui = len(units)
         units.append(u)
