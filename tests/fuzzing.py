@@ -1,13 +1,51 @@
-"""Helpers for the robustness tests every reader has."""
+"""Helpers for the robustness tests every reader has (tests/test_formats_robust.py),
+and for complexity guards that need no wall-clock limit."""
 from __future__ import annotations
 
+import random
+import re
 
-def cut_positions(size: int) -> list[int]:
-    """Where to truncate a real file: every byte of a file up to 8 KB; of a bigger
-    one, its first 300 bytes and 400 cuts spread evenly over the rest."""
-    if size <= 8192:
+#: numbers a mutation puts where the file had a number
+ABSURD = [b"0", b"-1", b"1e9", b"1000000000", b"-999999999", b"nan", b"inf", b"1e308",
+          b"99999999999999999999", b"0.0000001", b"-0", b"", b"x", b"0.5", b"10080"]
+_NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
+
+
+def mutate(data: bytes, rng: random.Random) -> bytes:
+    """One to four random edits of ``data``: a byte changed, bytes deleted, random bytes
+    inserted, a piece of the file copied elsewhere, or a number made absurd."""
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.random()
+        if not b:
+            b.extend(rng.randbytes(rng.randint(1, 16)))
+        elif kind < 0.3:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        elif kind < 0.45:
+            i = rng.randrange(len(b))
+            del b[i:i + rng.randint(1, 32)]
+        elif kind < 0.6:
+            i = rng.randrange(len(b) + 1)
+            b[i:i] = rng.randbytes(rng.randint(1, 16))
+        elif kind < 0.75:
+            i, j = rng.randrange(len(b)), rng.randrange(len(b))
+            b[i:i] = b[j:j + rng.randint(1, 200)]
+        else:
+            numbers = list(_NUMBER.finditer(bytes(b)))
+            if numbers:
+                m = rng.choice(numbers)
+                b[m.start():m.end()] = rng.choice(ABSURD)
+    return bytes(b)
+
+
+def cut_positions(size: int, *, every_below: int = 8192, head: int = 300,
+                  spread: int = 400) -> list[int]:
+    """Where to truncate a real file: every byte of a file up to ``every_below`` bytes;
+    of a bigger one, its first ``head`` bytes and ``spread`` cuts spread evenly over
+    the rest. (``benchmarks/fuzz_readers.py`` cuts at every byte of every file.)"""
+    if size <= every_below:
         return list(range(size))
-    return sorted(set(range(min(300, size))) | {size * k // 400 for k in range(400)})
+    return sorted(set(range(min(head, size))) | {size * k // spread for k in range(spread)})
 
 
 def check_sane_project(project, *, monophonic: bool = True) -> None:
@@ -44,16 +82,16 @@ def read_or_score_error(read, data: bytes, **options) -> None:
     check_sane_project(project)
 
 
-def check_truncations(read, files) -> int:
-    """Every cut of every file (see :func:`cut_positions`), strict and lenient, keeps
-    the robustness contract. Returns the number of reads."""
+def check_truncations(read, files, **cuts) -> int:
+    """Cuts of every file (see :func:`cut_positions`; ``cuts`` are its options), read
+    strictly and leniently in turn, keep the robustness contract. Returns the number
+    of reads."""
     count = 0
     for f in files:
         data = f.read_bytes()
-        for cut in cut_positions(len(data)):
-            read_or_score_error(read, data[:cut], lenient=False)
-            read_or_score_error(read, data[:cut], lenient=True)
-            count += 2
+        for i, cut in enumerate(cut_positions(len(data), **cuts)):
+            read_or_score_error(read, data[:cut], lenient=bool(i % 2))
+            count += 1
     return count
 
 
@@ -62,16 +100,23 @@ def assert_scales_linearly(run, size: int, *, factor: int = 4, repeat: int = 3) 
     ``run(factor * size)`` are timed (best of ``repeat``) in the same test, and the
     larger must take well under the square of ``factor`` times as long (linear work
     takes about ``factor`` times; quadratic, ``factor ** 2``). Returns the ratio."""
+    import gc
     import time
 
     def best(n: int) -> float:
         times = []
         for _ in range(repeat):
-            t0 = time.perf_counter()
-            run(n)
-            times.append(time.perf_counter() - t0)
+            gc.collect()
+            gc.disable()   # the collector's pauses grow with the heap, not with our work
+            try:
+                t0 = time.perf_counter()
+                run(n)
+                times.append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
         return min(times)
 
+    run(size)  # warm up (imports, caches)
     small = best(size)
     large = best(factor * size)
     ratio = large / max(small, 1e-3)

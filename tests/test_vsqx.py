@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from utagoe.errors import InvalidValueError, ScoreFormatError
-from utagoe.formats import limits
 from utagoe.formats import ReadOptions
 from utagoe.formats.common import NO_LYRIC, step_curve_points
 from utagoe.formats.vsqx import read, sniff
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
 from conftest import real_file, real_files
-from fuzzing import check_truncations
+from fuzzing import assert_scales_linearly
 from fuzzing import read_or_score_error as _read_or_score_error
 
 # --------------------------------------------------------------------------------------
@@ -105,11 +103,9 @@ def notes(project, track=0):
             for n in project.tracks[track].notes]
 
 
-def raises_fast(data: bytes, match=None, limit_s=2.0, **kw) -> ScoreFormatError:
-    t0 = time.perf_counter()
+def raises(data: bytes, match=None, **kw) -> ScoreFormatError:
     with pytest.raises(ScoreFormatError, match=match) as e:
         rd(data, **kw)
-    assert time.perf_counter() - t0 < limit_s
     return e.value
 
 
@@ -239,7 +235,7 @@ def test_part_none_reads_every_track_with_lyrics_and_says_what_is_not_sung():
 
 
 def test_part_by_number_counts_tracks_with_notes_and_by_name_any_case():
-    raises_fast(MULTI, part=2, match="track 'Piano' \\(--part 2, 2 notes\\) has no lyrics; "
+    raises(MULTI, part=2, match="track 'Piano' \\(--part 2, 2 notes\\) has no lyrics; "
                 "give --default-lyric")
     assert [t.name for t in rd(MULTI, part=2, default_lyric="la").tracks] == ["Piano"]
     assert notes(rd(MULTI, part=2, default_lyric="la")) == [(0, 480, 48, "la"), (480, 480, 50, "la")]
@@ -252,7 +248,7 @@ def test_part_by_number_counts_tracks_with_notes_and_by_name_any_case():
 
 @pytest.mark.parametrize("part", [4, "Drums"])
 def test_unknown_part_lists_the_tracks(part):
-    e = raises_fast(MULTI, part=part)
+    e = raises(MULTI, part=part)
     assert "test.vsqx" in str(e)
     assert "'Vocal'" in str(e) and "'Piano'" in str(e) and "'Empty'" not in str(e)
 
@@ -265,8 +261,8 @@ def test_a_part_that_is_no_track_number_is_refused_by_the_options(part):
 
 def test_no_track_with_lyrics_is_an_error_that_names_the_tracks():
     data = vsq4(track4("Piano", part4(7680, n4(0, 480, 48, ""))))
-    raises_fast(data, match="no track has lyrics.*'Piano' \\(--part 1.*--default-lyric ら")
-    raises_fast(data, part=1, match="has no lyrics")
+    raises(data, match="no track has lyrics.*'Piano' \\(--part 1.*--default-lyric ら")
+    raises(data, part=1, match="has no lyrics")
     p = rd(data, keep_tracks_without_lyrics=True)
     assert notes(p) == [(0, 480, 48, NO_LYRIC)]
     assert any("track 'Piano' (--part 1, 1 note) has no lyrics; its notes are kept without "
@@ -274,8 +270,8 @@ def test_no_track_with_lyrics_is_an_error_that_names_the_tracks():
 
 
 def test_a_file_without_notes_is_an_error():
-    raises_fast(vsq4(track4("V", part4(7680))), match="no notes")
-    raises_fast(vsq4(), match="no <vsTrack>")
+    raises(vsq4(track4("V", part4(7680))), match="no notes")
+    raises(vsq4(), match="no <vsTrack>")
 
 
 # --------------------------------------------------------------------------------------
@@ -340,7 +336,7 @@ def test_vsq3_vibrato():
 
 def test_bad_note_raises_with_the_line_in_strict_mode_and_is_dropped_when_lenient():
     data = vsq4(track4("V", part4(7680, n4(0, 480, 60, "a"), n4(480, 480, 200, "b"))))
-    e = raises_fast(data, match="outside the MIDI range")
+    e = raises(data, match="outside the MIDI range")
     assert e.line is not None and re.match(r"test\.vsqx:\d+: ", str(e))
     p = rd(data, lenient=True)
     assert notes(p) == [(0, 480, 60, "a")]
@@ -350,7 +346,7 @@ def test_bad_note_raises_with_the_line_in_strict_mode_and_is_dropped_when_lenien
 @pytest.mark.parametrize("tempo", ["0", "-12000", "100000000000", "NaN", "inf", "1e309", "x"])
 def test_absurd_tempos_are_refused_or_dropped_when_lenient(tempo):
     data = vsq4(track4("V", part4(7680, n4(0, 480, 60, "a"))), tempos=((0, tempo),))
-    raises_fast(data, match="tempo")
+    raises(data, match="tempo")
     p = rd(data, lenient=True)
     assert p.tempos == (Tempo(0, 120.0),)
 
@@ -362,7 +358,7 @@ def test_absurd_tempos_are_refused_or_dropped_when_lenient(tempo):
 ])
 def test_absurd_notes_are_refused(note):
     data = vsq4(track4("V", part4(7680, note, n4(4800, 480, 60, "ok"))))
-    raises_fast(data)
+    raises(data)
     assert notes(rd(data, lenient=True)) == [(4800, 480, 60, "ok")]
 
 
@@ -375,30 +371,24 @@ def test_absurd_master_track_values_are_refused(master):
     data = vsq4(track4("V", part4(7680, n4(0, 480, 60, "a"))))
     tag = re.match(r"<(\w+)>", master).group(1)
     data = re.sub(rf"<{tag}>.*?</{tag}>".encode(), master.encode(), data, count=1)
-    raises_fast(data)
+    raises(data)
     read_or_score_error(data, True)
 
 
 def test_a_song_longer_than_24_hours_is_refused():
     data = vsq4(track4("V", part4(7680, n4(0, 480, 60, "a"), n4(5_000_000, 480, 60, "b"))),
                 tempos=((0, 100),))
-    raises_fast(data, match="hours")
+    raises(data, match="hours")
 
 
 def test_entity_declarations_are_refused_fast():
     bomb = ('<!DOCTYPE vsq4 [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
             '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>')
     data = vsq4(track4("V", part4(7680, n4(0, 480, 60, "&c;"))), header=bomb)
-    raises_fast(data, match="entit", limit_s=0.5)
+    raises(data, match="entit")
     ext = '<!DOCTYPE vsq4 [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-    raises_fast(vsq4(track4("V", part4(7680, n4(0, 480, 60, "&x;"))), header=ext),
-                match="entit", limit_s=0.5)
-
-
-def test_more_than_max_notes_is_refused_quickly():
-    body = "<note/>" * (limits.MAX_NOTES + 1)
-    data = vsq4(track4("V", f"<vsPart><t>7680</t>{body}</vsPart>"))
-    raises_fast(data, match=f"more than {limits.MAX_NOTES} notes", limit_s=3.0)
+    raises(vsq4(track4("V", part4(7680, n4(0, 480, 60, "&x;"))), header=ext),
+                match="entit")
 
 
 @pytest.mark.parametrize("data", [b"", b"   \n", b"\x00\x01\x02garbage", b"<html></html>",
@@ -420,13 +410,6 @@ def test_sniff():
 
 # --------------------------------------------------------------------------------------
 # Robustness: truncation and property tests
-
-
-@given(st.binary(max_size=600))
-@settings(max_examples=150)
-def test_random_bytes_read_or_raise_score_format_error(data):
-    read_or_score_error(data, lenient=False)
-    read_or_score_error(b"<vsq4>" + data, lenient=True)
 
 
 _NUMBER = re.compile(rb">(-?[0-9]+)<")
@@ -461,6 +444,7 @@ _INLINE = [SIMPLE4, MULTI,
                       '<mCtrl><posTick>600</posTick><attr id="PBS">5</attr></mCtrl>')]
 
 
+@pytest.mark.slow
 @given(st.sampled_from(range(len(_INLINE))),
        st.lists(st.tuples(st.integers(0, 5), st.integers(0, 10 ** 6), st.integers(0, 255)),
                 min_size=1, max_size=4))
@@ -525,47 +509,24 @@ def test_real_generated_vsqx_all_notes_on_one_tick(shared_data):
     assert p.tempos == (Tempo(0, 120.0),)
 
 
-@pytest.mark.shared
-def test_real_files_truncated_anywhere_read_or_raise_score_format_error(shared_data):
-    files = _real_files(shared_data)
-    if not files:
-        pytest.skip("no .vsqx files in ../shared/data/vsqx")
-    assert check_truncations(rd, files) > 1000
-
-
-@pytest.mark.shared
-def test_mutated_real_files_read_or_raise_score_format_error(shared_data):
-    files = _real_files(shared_data)
-    if not files:
-        pytest.skip("no .vsqx files in ../shared/data/vsqx")
-    sources = [f.read_bytes() for f in files]
-
-    @given(st.sampled_from(range(len(sources))),
-           st.lists(st.tuples(st.integers(0, 5), st.integers(0, 10 ** 6),
-                              st.integers(0, 255)), min_size=1, max_size=4))
-    @settings(max_examples=120)
-    def check(which, ops):
-        data = _mutate(sources[which], ops)
-        read_or_score_error(data, lenient=False)
-        read_or_score_error(data, lenient=True)
-
-    check()
+def _signatures_doc(count: int) -> bytes:
+    sigs = "".join(f"<timeSig><m>{i}</m><nu>{3 + i % 2}</nu><de>4</de></timeSig>"
+                   for i in range(count))
+    return ('<?xml version="1.0" encoding="UTF-8"?><vsq4 xmlns="http://www.yamaha.co.jp/'
+            f'vocaloid/schema/vsq4/"><masterTrack><resolution>480</resolution><preMeasure>1'
+            f'</preMeasure>{sigs}<tempo><t>0</t><v>12000</v></tempo></masterTrack><vsTrack>'
+            '<tNo>0</tNo><name>T</name><vsPart><t>1920</t><playTime>1920</playTime><note><t>0'
+            '</t><dur>480</dur><n>60</n><v>64</v><y>a</y></note></vsPart></vsTrack></vsq4>'
+            ).encode()
 
 
 def test_many_time_signatures_are_read_in_linear_time():
     # 20,000 signature changes once took 33 s (each bar was walked from the start)
-    sigs = "".join(f"<timeSig><m>{i}</m><nu>{3 + i % 2}</nu><de>4</de></timeSig>"
-                   for i in range(20_000))
-    doc = ('<?xml version="1.0" encoding="UTF-8"?><vsq4 xmlns="http://www.yamaha.co.jp/'
-           f'vocaloid/schema/vsq4/"><masterTrack><resolution>480</resolution><preMeasure>1'
-           f'</preMeasure>{sigs}<tempo><t>0</t><v>12000</v></tempo></masterTrack><vsTrack>'
-           '<tNo>0</tNo><name>T</name><vsPart><t>1920</t><playTime>1920</playTime><note><t>0'
-           '</t><dur>480</dur><n>60</n><v>64</v><y>a</y></note></vsPart></vsTrack></vsq4>')
-    t0 = time.perf_counter()
-    p = rd(doc.encode())
-    assert time.perf_counter() - t0 < 5.0
+    p = rd(_signatures_doc(20_000))
     sigs_read = p.time_signatures
     # bar 0 (3/4) is the pre-measure, so the song starts with bar 1 (4/4); bar 2 (3/4)
     # starts one 4/4 bar later, bar 3 (4/4) one 3/4 bar after that
     assert len(sigs_read) == 19_999
     assert [(s.tick, s.numerator) for s in sigs_read[:3]] == [(0, 4), (1920, 3), (3360, 4)]
+    docs = {n: _signatures_doc(n) for n in (5_000, 20_000)}
+    assert_scales_linearly(lambda n: rd(docs[n]), 5_000)

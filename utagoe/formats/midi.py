@@ -75,9 +75,7 @@ give a :class:`~utagoe.model.Project` or a :class:`~utagoe.errors.ScoreFormatErr
 from __future__ import annotations
 
 import bisect
-import codecs
 import io
-import math
 import re
 import struct
 import unicodedata

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, overload
+from typing import overload
 from dataclasses import dataclass, field
 
 import yaml
