@@ -25,8 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from utagoe.errors import ScoreFormatError  # noqa: E402
-from utagoe.formats import default_registry  # noqa: E402
-from utagoe.formats.registry import ReadOptions  # noqa: E402
+from utagoe.formats import ReadOptions, default_registry  # noqa: E402
 
 SLOW_S = 5.0
 ABSURD = [b"0", b"-1", b"1e9", b"1000000000", b"-999999999", b"nan", b"inf", b"1e308",

@@ -45,9 +45,12 @@ Reading (:func:`read`)
       a note without a lyric continues the previous syllable (``+``), which is what
       music21-written files mean; notes before the track's first lyric are not
       sung (or sung on ``options.default_lyric`` where one is given). A track with
-      notes and no lyrics at all is not sung (a warning names ``--default-lyric``)
-      unless ``options.default_lyric`` is set, which gives each of its notes that
-      syllable.
+      notes and no lyrics at all follows the rule every reader shares
+      (:func:`utagoe.formats.common.select_tracks`): sung on ``default_lyric``, else
+      kept on :data:`~utagoe.formats.common.NO_LYRIC` with
+      ``keep_tracks_without_lyrics``, else left out with a warning; a file where no
+      track has lyrics is refused, naming the tracks. Tracks are named by their
+      ``--part`` number (the Nth track with notes), not by their chunk.
     * Encoding: SMF has no encoding field. The raw bytes of all text, name and
       lyric events are decoded with one encoding for the whole file: strict UTF-8
       (a BOM is dropped) when every event decodes, else the most plausible of
@@ -64,7 +67,8 @@ Writing (:func:`write`)
     SMF format 1 at 480 ticks per quarter: a conductor track (the title as its
     name, every tempo, time and key signature), then one track per project track
     with its name, a UTF-8 FF 05 lyric at each note-on (``+`` written as ``-``,
-    which this reader and OpenUtau read as a continuation), note-on velocity 100
+    which this reader and OpenUtau read as a continuation; a note without a lyric,
+    NO_LYRIC, gets no lyric event), note-on velocity 100
     and note-off. Track ``i`` (0-based) uses channel ``i mod 15``, skipping the
     drum channel. Muted tracks are written too; overlapping notes are written as
     they are.
@@ -330,7 +334,7 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
                 vel = data[pos + 1]
                 if key >= 0x80 or vel >= 0x80:
                     raise Problem("data byte expected, found a status byte "
-                               f"(0x{max(key, vel):02X})", pos)
+                                  f"(0x{max(key, vel):02X})", pos)
                 pos += 2
                 if hi == 0x90 and vel:
                     notes_on += 1
@@ -358,7 +362,7 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
                 length, pos = _vlq(data, pos + 1, end, "meta event length")
                 if pos + length > end:
                     raise Problem(f"meta event (type 0x{mtype:02X}) of {length} bytes runs past "
-                               "the end of the track", start)
+                                  "the end of the track", start)
                 payload = pos
                 pos += length
                 if mtype == 0x2F:
@@ -373,11 +377,11 @@ def _scan_track(data: bytes, body: int, end: int, chunk: _Chunk, st: _State) -> 
                 length, pos = _vlq(data, pos, end, "sysex length")
                 if pos + length > end:
                     raise Problem(f"sysex of {length} bytes runs past the end of the track",
-                               start)
+                                  start)
                 pos += length
                 continue
             raise Problem(f"status byte 0x{status:02X} (a real-time or system common message) "
-                       "cannot appear in a MIDI file", pos - 1)
+                          "cannot appear in a MIDI file", pos - 1)
     except Problem as e:
         bad = e
     finally:

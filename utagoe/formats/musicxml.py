@@ -5,6 +5,17 @@ Reads one part (the sung one) into a :class:`~utagoe.model.Project` on the
 extender, slur) gets :data:`~utagoe.model.CONTINUATION`; tied notes become one
 note; of a chord the top note is sung; grace and cue notes are not sung.
 
+The part: ``options.part`` N is the Nth ``<part>`` of the score (or a part id or
+name); by default the first part with lyrics, and every other part with notes is
+named in a warning with its ``--part`` number ("part 'Alto' (--part 2, 31 notes)
+has lyrics and is not sung; choose it with --part 2"). A score where no part has
+lyrics follows the rule every reader shares
+(:func:`utagoe.formats.common.settle_lyrics`): its first part with notes is sung
+on ``options.default_lyric``, or kept on :data:`~utagoe.formats.common.NO_LYRIC`
+with ``keep_tracks_without_lyrics``, else the score is refused with an error that
+names the parts. Tempo marks outside limits.MIN_BPM..MAX_BPM are a problem (lenient:
+ignored), as in every other reader.
+
 Safety: the XML is parsed with expat, which never loads external DTDs or
 entities here; a DOCTYPE that declares any entity is refused at once (billion
 laughs, quadratic blowup, external and parameter entities). Sizes, note counts,

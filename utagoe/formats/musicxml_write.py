@@ -34,7 +34,10 @@ What is written:
   reader and MuseScore take it as a melisma); the syllable before a run of such
   notes gets ``<extend type="start"/>`` and a slur; the run's last note gets the slur's
   end and a text-less ``<lyric><extend type="stop"/></lyric>`` (MuseScore ends the
-  extender line there; our reader takes a lyric without text as no lyric).
+  extender line there; our reader takes a lyric without text as no lyric). A track
+  without any lyric (its notes on :data:`~utagoe.formats.common.NO_LYRIC`, a melody
+  read to be given lyrics later) is written without ``<lyric>``, extender or slur,
+  and reads back the same way.
 
 A sung part is monophonic: a note overlapping the next one is cut at the next
 note's start; of notes starting together the highest is kept (as our reader keeps
@@ -352,7 +355,7 @@ def _tempo_map(tempos) -> list[tuple[int, float]]:
     for k, t in enumerate(_events(tempos, "tempos")):
         tick = _as_int(getattr(t, "tick", None), f"tempo {k + 1}: tick", 0, limits.MAX_TICKS)
         raw.append((tick, _finite_bpm(getattr(t, "bpm", None), f"tempo {k + 1}")))
-    return _drop_repeats(_last_per_tick(raw)) or [(0, 120.0)]
+    return _drop_repeats(_last_per_tick(raw)) or [(0, limits.DEFAULT_BPM)]
 
 
 def _signature_map(signatures) -> list[tuple[int, int, int]]:

@@ -46,7 +46,10 @@ What is read, and how (see ``../shared/data/FORMATS.md`` section 6):
   read.
 
 ``options.part``: None reads every track with lyrics, an int N the Nth track that
-has notes (1-based, file order), a string the track of that name (any case).
+has notes (1-based, file order), a string the track of that name (any case). In a
+track with lyrics a note with an empty lyric continues the syllable before it (or is
+sung on ``options.default_lyric``); a track without lyrics follows the rule every
+reader shares (:func:`utagoe.formats.common.select_tracks`).
 
 Safety: ``json.loads`` with nesting depth guarded (RecursionError) and every value
 type- and range-checked (numbers finite, positions within
@@ -126,8 +129,8 @@ def _number(v, where: str, *, lo: float | None = None, hi: float | None = None) 
     if isinstance(v, int):
         if (lo is not None and v < lo) or (hi is not None and v > hi):
             raise Problem(f"{where}: {_show(v)} is out of range ({lo:g}..{hi:g})"
-                       if lo is not None and hi is not None else
-                       f"{where}: {_show(v)} is out of range")
+                          if lo is not None and hi is not None else
+                          f"{where}: {_show(v)} is out of range")
         if abs(v) > 10 ** 300:
             raise Problem(f"{where}: {_show(v)} is too large a number")
         return float(v)
@@ -135,7 +138,7 @@ def _number(v, where: str, *, lo: float | None = None, hi: float | None = None) 
         raise Problem(f"{where}: {v!r} is not a finite number")
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise Problem(f"{where}: {v:g} is out of range"
-                   + (f" ({lo:g}..{hi:g})" if lo is not None and hi is not None else ""))
+                      + (f" ({lo:g}..{hi:g})" if lo is not None and hi is not None else ""))
     return float(v)
 
 
@@ -277,7 +280,8 @@ def _interpret(doc: object, ctx: _Ctx, options: ReadOptions) -> Project:
         raise ctx.error(f"{len(tracks)} tracks; the limit is {limits.MAX_TRACKS}")
     time = doc.get("time")
     if not isinstance(time, dict):
-        ctx.problem(f"time: expected an object, got {_show(time)}", None, "assuming 4/4 and 120 bpm")
+        ctx.problem(f"time: expected an object, got {_show(time)}", None,
+                    "assuming 4/4 and 120 bpm")
         time = {}
     tempos = _read_tempos(time.get("tempo"), ctx)
     signatures = _read_meters(time.get("meter"), ctx)
@@ -315,7 +319,7 @@ def _read_tempos(raw, ctx: _Ctx) -> tuple[Tempo, ...]:
             bpm = _number(item.get("bpm"), f"{where}.bpm")
             if not limits.bpm_ok(bpm):
                 raise Problem(f"{where}.bpm: {bpm:g} is out of range ({limits.MIN_BPM:g}.."
-                           f"{limits.MAX_BPM:g})")
+                              f"{limits.MAX_BPM:g})")
         except Problem as e:
             ctx.problem(e.message, e.at, "tempo ignored")
             continue
@@ -445,9 +449,9 @@ def _read_track(raw: object, i: int, library: dict[str, tuple[dict, str]], axis:
     draft = TrackDraft(name=name)
     mixer: dict = _optional(ctx, t, "mixer", where, _dict, {}, "mixer ignored")
     draft.volume_db = _optional(ctx, mixer, "gainDecibel", f"{where}.mixer", _number, 0.0,
-                                 "using 0 dB", lo=-200.0, hi=60.0)
+                                "using 0 dB", lo=-200.0, hi=60.0)
     draft.pan = _optional(ctx, mixer, "pan", f"{where}.mixer", _number, 0.0, "using the centre",
-                           lo=-1.0, hi=1.0)
+                          lo=-1.0, hi=1.0)
     draft.muted = _optional(ctx, mixer, "mute", f"{where}.mixer", _bool, False, "not muted")
 
     placements = _placements(t, where, name, library, ctx)
@@ -463,7 +467,8 @@ def _read_track(raw: object, i: int, library: dict[str, tuple[dict, str]], axis:
     for pl in placements:
         notes = pl.group.get("notes", [])
         if not isinstance(notes, list):
-            ctx.problem(f"{pl.where}.notes: expected a list, got {_show(notes)}", None, "group ignored")
+            ctx.problem(f"{pl.where}.notes: expected a list, got {_show(notes)}", None,
+                        "group ignored")
             continue
         budget.take_notes(len(notes), ctx)
         for k, nraw in enumerate(notes):
@@ -503,7 +508,7 @@ def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, s
             main = _dict(main, f"{where}.mainGroup")
             if instrumental and main.get("notes"):
                 ctx.warn(f"track {name!r} is instrumental (mainRef.isInstrumental); its "
-                           "notes are not sung")
+                         "notes are not sung")
             elif not instrumental:
                 out.append(_Placement(main, f"{where}.mainGroup", "", offset, pitch_offset))
         except Problem as e:
@@ -522,7 +527,8 @@ def _placements(t: dict, where: str, name: str, library: dict[str, tuple[dict, s
             continue
         gid = ref.get("groupID")
         if not isinstance(gid, str) or gid not in library:
-            ctx.problem(f"{rw}.groupID: {_show(gid)} names no note group of the library", None, "reference ignored")
+            ctx.problem(f"{rw}.groupID: {_show(gid)} names no note group of the library", None,
+                        "reference ignored")
             continue
         group, gwhere = library[gid]
         gname = group.get("name")
@@ -538,7 +544,7 @@ _NO_OFFSET: float = 0
 def _ref_offsets(ref: dict, where: str, ctx: _Ctx) -> tuple[int | float, int, bool]:
     offset = _optional(ctx, ref, "blickOffset", where, _blicks, _NO_OFFSET, "offset 0")
     pitch = _optional(ctx, ref, "pitchOffset", where, _integer, 0, "pitch offset 0",
-                       lo=-127, hi=127)
+                      lo=-127, hi=127)
     instrumental = _optional(ctx, ref, "isInstrumental", where, _bool, False, "taken as sung")
     return offset, pitch, instrumental
 
@@ -555,14 +561,14 @@ def _read_note(raw: object, where: str, source: str, pl: _Placement, axis: TimeA
         pitch = _integer(n.get("pitch"), f"{where}.pitch", lo=-1000, hi=1000) \
             + pl.pitch_offset
         if not limits.MIN_PITCH <= pitch <= limits.MAX_PITCH:
-            raise Problem(f"{where}.pitch: {pitch} (after the group's pitch offset) is outside "
-                       "the MIDI range 0..127")
+            raise Problem(f"{where}.pitch: {pitch} (after the group's pitch offset) is "
+                          "outside the MIDI range 0..127")
         start_b = onset + pl.offset_blicks
         start = _blicks_to_ticks(start_b)
         end = _blicks_to_ticks(start_b + duration)
         if end > limits.MAX_TICKS or start < -limits.MAX_TICKS:
             raise Problem(f"{where}: the note ends at tick {end}, beyond the limit of "
-                       f"{limits.MAX_TICKS}")
+                          f"{limits.MAX_TICKS}")
         if end <= start:
             raise Problem(f"{where}.duration: shorter than one tick")
         lyric_raw = n.get("lyrics", "")
@@ -592,17 +598,17 @@ def _note_vibrato(n: dict, where: str, start: int, end: int, axis: TimeAxis,
     w = f"{where}.attributes"
     then = "SV's default used"
     start_s = _optional(ctx, attrs, "tF0VbrStart", w, _number, DEFAULT_VIBRATO_START_S, then,
-                         lo=0.0, hi=3600.0)
-    left_s = _optional(ctx, attrs, "tF0VbrLeft", w, _number, DEFAULT_VIBRATO_LEFT_S, then,
                         lo=0.0, hi=3600.0)
+    left_s = _optional(ctx, attrs, "tF0VbrLeft", w, _number, DEFAULT_VIBRATO_LEFT_S, then,
+                       lo=0.0, hi=3600.0)
     right_s = _optional(ctx, attrs, "tF0VbrRight", w, _number, DEFAULT_VIBRATO_RIGHT_S, then,
-                         lo=0.0, hi=3600.0)
+                        lo=0.0, hi=3600.0)
     depth = _optional(ctx, attrs, "dF0Vbr", w, _number, DEFAULT_VIBRATO_DEPTH_SEMITONES, then,
-                       lo=0.0, hi=24.0)
+                      lo=0.0, hi=24.0)
     rate = _optional(ctx, attrs, "fF0Vbr", w, _number, DEFAULT_VIBRATO_RATE_HZ, then,
-                      lo=0.01, hi=100.0)
+                     lo=0.01, hi=100.0)
     phase = _optional(ctx, attrs, "pF0Vbr", w, _number, DEFAULT_VIBRATO_PHASE_RAD, then,
-                       lo=-1000.0, hi=1000.0)
+                      lo=-1000.0, hi=1000.0)
     note_s = axis.tick_to_seconds(end) - axis.tick_to_seconds(start)
     vib_s = note_s - start_s
     if note_s <= 0 or vib_s <= 0:
@@ -627,7 +633,8 @@ def _read_curves(pl: _Placement, parts: dict[str, list[list[tuple[int, float]]]]
     if params is None:
         return
     if not isinstance(params, dict):
-        ctx.problem(f"{pl.where}.parameters: expected an object, got {_show(params)}", None, "curves ignored")
+        ctx.problem(f"{pl.where}.parameters: expected an object, got {_show(params)}", None,
+                    "curves ignored")
         return
     for sv_name, (name, _default) in CURVES.items():
         raw = params.get(sv_name)
@@ -653,7 +660,7 @@ def _curve_points(raw, where: str, offset: int | float, budget: _Budget,
     flat = _list(raw.get("points", []), f"{where}.points")
     if len(flat) % 2:
         raise Problem(f"{where}.points: an odd number of values ({len(flat)}); expected "
-                   "position, value pairs")
+                      "position, value pairs")
     budget.take_points(len(flat) // 2, ctx)
     xs: list[float] = []
     ys: list[float] = []
@@ -743,7 +750,7 @@ def _build_curves(parts: dict[str, list[list[tuple[int, float]]]],
             continue
         if len(pts) > limits.MAX_CURVE_POINTS:
             raise ctx.error(f"track {track!r}: curve {sv_name} has more than "
-                              f"{limits.MAX_CURVE_POINTS} points")
+                            f"{limits.MAX_CURVE_POINTS} points")
         out.append(TrackCurve(name, tuple(t for t, _ in pts), tuple(v for _, v in pts),
                               default=default))
     return out

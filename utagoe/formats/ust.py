@@ -58,7 +58,10 @@ recoverable problems below become ``Project.warnings``:
   keys are ignored silently.
 - Always errors (no obvious repair): not a UST, undecodable text in strict mode,
   positions or lengths beyond ``limits.MAX_TICKS``, songs longer than
-  ``limits.MAX_SONG_SECONDS``, more than ``limits.MAX_NOTES`` notes.
+  ``limits.MAX_SONG_SECONDS``, more than ``limits.MAX_NOTES`` notes, and a file
+  with no sung note (with ``keep_tracks_without_lyrics``: an empty project and a
+  warning). Notes that overlap (UST 2.0 ``Delta``) are tidied as in every reader
+  (:func:`utagoe.formats.common.tidy_notes`).
 
 Safety: the reader only looks at the bytes it is given; ``VoiceDir`` and every
 other path in the file is kept as text (``Track.source_singer``) and never opened.
@@ -499,7 +502,7 @@ def _mode2_points(e: dict[str, tuple[str, int]],
         x += w
         points.append((x, heights[i] * 10.0 if i < len(heights) else 0.0))
     return tuple(PitchPoint(px, py, _PBM_SHAPES.get(shapes[i].strip() if i < len(shapes)
-                                                   else "", "io"))
+                                                    else "", "io"))
                  for i, (px, py) in enumerate(points))
 
 
@@ -514,7 +517,7 @@ def _mode1_points(e: dict[str, tuple[str, int]], key: str, ms_per_tick: float
         t = _finite(e["PBType"][0], "PBType", e["PBType"][1], MAX_ABS_VALUE)
         if t != int(t) or not 1 <= t <= TICKS_PER_QUARTER:
             raise Problem(f"PBType must be a whole number of ticks from 1 to "
-                       f"{TICKS_PER_QUARTER}: {_show(e['PBType'][0].strip())}", e["PBType"][1])
+                          f"{TICKS_PER_QUARTER}: {_show(e['PBType'][0].strip())}", e["PBType"][1])
         step = int(t)
     start = 0.0
     if "PBStart" in e and e["PBStart"][0].strip():
@@ -573,7 +576,7 @@ def _envelope(raw: str, line: int, ctx: _Ctx) -> tuple[float, ...]:
         items = items[:11]
     if len(items) < 7 or len(items) == 10:
         raise Problem(f"Envelope needs 7, 8, 9 or 11 values, not {len(items)}: "
-                   f"{_show(raw.strip())}", line)
+                      f"{_show(raw.strip())}", line)
     if len(items) >= 8 and items[7] not in ("%", ""):
         _finite(items[7], "Envelope overlap", line, MAX_ABS_MS)
     out = []
@@ -581,7 +584,7 @@ def _envelope(raw: str, line: int, ctx: _Ctx) -> tuple[float, ...]:
         v = float(s) if s.isdigit() and s.isascii() and len(s) < 16 else _number(s)
         if v is None or not math.isfinite(v) or abs(v) > MAX_ABS_MS:
             raise Problem(f"Envelope value {_show(s)} is not a number within "
-                       f"+-{MAX_ABS_MS:g}", line)
+                          f"+-{MAX_ABS_MS:g}", line)
         out.append(v)
     return tuple(out)
 

@@ -1,17 +1,26 @@
 """OpenUtau ``.ustx`` projects (YAML): reader and writer.
 
 Reading merges every voice part of a track into one :class:`~utagoe.model.Track`
-(note tick = part position + note position, 480 ticks per quarter as in the file),
-with the track's name, singer id (text only), volume, pan and mute. Per note it
+(note tick = part position + note position), with the track's name, singer id
+(text only), volume, pan and mute. Positions, lengths, tempo positions and curve
+xs are read at the file's own ``resolution`` (ticks per quarter; OpenUtau writes
+480, some converters 10080) and scaled to 480 exactly where they divide, else to
+the nearest tick (a warning says so); an absurd resolution is a problem (lenient:
+480). Pitch points are in milliseconds and need no scaling. Per note it
 keeps the tone, the lyric (``+``, ``+~``, ``+*`` ... become
 :data:`~utagoe.model.CONTINUATION`; ``word[p h]`` gives lyric ``word`` and
 phonemes ``("p", "h")``), the pitch points (ms and cents), the vibrato, and the
 per-note expressions. With ``snap_first`` the first pitch point is recomputed as
 OpenUtau's ``UNote.Validate`` does: the previous note's tone minus this one's when
 the previous note of the part ends exactly here, else 0. A note that overlaps the
-note before it in its part is not sung (OpenUtau marks it as an error). Part curves
-become track curves on absolute ticks. Wave (audio) parts are not played; a warning
-says so.
+note before it in its part is not sung (OpenUtau marks it as an error). A ``+``
+after a rest sings the vowel before it again, as a continuation after a rest does
+in every format (OpenUtau itself extends only a note that touches the one before).
+A note without a ``lyric`` key sings OpenUtau's default, ``a`` (a warning says so);
+an empty lyric is no lyric (:data:`~utagoe.formats.common.NO_LYRIC`), and a track
+without any lyric follows the rule every reader shares
+(:func:`utagoe.formats.common.select_tracks`). Part curves become track curves on
+absolute ticks. Wave (audio) parts are not played; a warning says so.
 
 Safety: the YAML is read event by event with libyaml where available, and the
 node tree is built here without recursion; anchors, aliases, explicit tags other
@@ -29,7 +38,9 @@ back with OpenUtau's default two points (x -40 and 40 ms, snapped to the previou
 note), notes without vibrato come back with a zero-length vibrato, curve values
 are rounded to integers (OpenUtau stores ``List<int>``), cents to 1e-6 and pan to
 1e-8, vibrato values are clamped to OpenUtau's ranges, only expressions and curves
-OpenUtau knows are written, and overlapping notes are dropped on reading.
+OpenUtau knows are written, overlapping notes are dropped on reading, and a note
+without a lyric (NO_LYRIC) is written with OpenUtau's default lyric ``a`` -- what
+OpenUtau's own MIDI import gives such a note -- and so comes back sung on ``a``.
 """
 from __future__ import annotations
 

@@ -38,7 +38,10 @@ What is read, and how (see ``../shared/data/FORMATS.md`` section 6):
   part's ``singer`` names (from ``vVoiceTable``) is kept as ``source_singer`` text.
 
 ``options.part``: None reads every track with lyrics, an int N the Nth track that
-has notes (1-based, file order), a string the track of that name (any case).
+has notes (1-based, file order), a string the track of that name (any case). In a
+track with lyrics a note with an empty lyric continues the syllable before it (or is
+sung on ``options.default_lyric``); a track without lyrics follows the rule every
+reader shares (:func:`utagoe.formats.common.select_tracks`).
 
 Safety: parsed only with :func:`utagoe.formats.xmltree.parse_xml` (no entity
 declarations, no external entities, only the elements below are kept, counts
