@@ -1065,3 +1065,10 @@ def test_an_absurd_resolution_is_refused_or_taken_as_480_leniently(value):
 def test_a_missing_resolution_is_480():
     p = rd(project(part([n(0, 480, 60, "a")]), head=HEAD.replace("resolution: 480\n", "")))
     assert notes(p) == [(0, 480, 60, "a")] and p.warnings == ()
+
+
+def test_a_note_sung_on_its_phonemes_alone_keeps_its_empty_lyric_through_a_round_trip():
+    p = rd(project(part([n(0, 480, 60, "a"), n(480, 480, 62, "'[k a]'")])))
+    assert [(x.lyric, x.phonemes) for x in p.tracks[0].notes] == [("a", ()), ("", ("k", "a"))]
+    back = rd(write(p))
+    assert [(x.lyric, x.phonemes) for x in back.tracks[0].notes] == [("a", ()), ("", ("k", "a"))]

@@ -1264,10 +1264,10 @@ def _bar_positions(signatures) -> list[tuple[int, int, int]]:
 
 
 def _lyric_text(note: Note) -> str:
-    lyric = note.lyric if note.lyric.strip() else DEFAULT_LYRIC  # NO_LYRIC: what OpenUtau writes
     if note.phonemes:
-        return f"{lyric}[{' '.join(note.phonemes)}]"
-    return lyric
+        return f"{note.lyric}[{' '.join(note.phonemes)}]"
+    # NO_LYRIC: the lyric OpenUtau itself gives a note that has none
+    return note.lyric if note.lyric.strip() else DEFAULT_LYRIC
 
 
 def _vibrato_yaml(v: Vibrato | None) -> dict:

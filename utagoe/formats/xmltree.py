@@ -12,11 +12,8 @@ import re
 from types import MappingProxyType
 from xml.parsers import expat
 
+from . import limits
 from .common import ReadContext
-
-
-# --------------------------------------------------------------------------------------
-# Reporting
 
 
 # --------------------------------------------------------------------------------------
@@ -60,7 +57,7 @@ _ENCODING_RE = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:
 
 def parse_xml(data: bytes, ctx: ReadContext, *, keep: frozenset | None = None,
               text_tags: frozenset = frozenset(), count_tag: str | None = None,
-              max_count: int = 0, max_elements: int = 3_000_000,
+              max_count: int = 0, max_elements: int = limits.MAX_XML_ELEMENTS,
               lenient_root: str | None = None) -> Elem:
     """Parse ``data`` into an Elem tree, keeping only ``keep`` tags (all if None).
 
