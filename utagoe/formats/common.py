@@ -252,7 +252,6 @@ class TrackChoice:
     name: Callable[[Any], str]
     note_count: Callable[[Any], int]
     has_lyrics: Callable[[Any], bool]
-    line: Callable[[Any], int | None] = lambda t: None
 
 
 def describe_tracks(tracks: Sequence[object], how: TrackChoice, noun: str = "track") -> str:
@@ -291,7 +290,7 @@ def choose_tracks(tracks: Sequence[T], part: int | str | None, ctx: ReadContext,
 
 
 _DRAFTS = TrackChoice(name=lambda d: d.name, note_count=lambda d: len(d.notes),
-                      has_lyrics=lambda d: d.has_lyrics, line=lambda d: d.line)
+                      has_lyrics=lambda d: d.has_lyrics)
 
 
 def no_lyrics_error(listing: str, ctx: ReadContext, noun: str = "track") -> ScoreFormatError:
