@@ -93,33 +93,3 @@ def check_truncations(read, files, **cuts) -> int:
             read_or_score_error(read, data[:cut], lenient=bool(i % 2))
             count += 1
     return count
-
-
-def assert_scales_linearly(run, size: int, *, factor: int = 4, repeat: int = 3) -> float:
-    """A complexity guard without a wall-clock limit: ``run(size)`` and
-    ``run(factor * size)`` are timed (best of ``repeat``) in the same test, and the
-    larger must take well under the square of ``factor`` times as long (linear work
-    takes about ``factor`` times; quadratic, ``factor ** 2``). Returns the ratio."""
-    import gc
-    import time
-
-    def best(n: int) -> float:
-        times = []
-        for _ in range(repeat):
-            gc.collect()
-            gc.disable()   # the collector's pauses grow with the heap, not with our work
-            try:
-                t0 = time.perf_counter()
-                run(n)
-                times.append(time.perf_counter() - t0)
-            finally:
-                gc.enable()
-        return min(times)
-
-    run(size)  # warm up (imports, caches)
-    small = best(size)
-    large = best(factor * size)
-    ratio = large / max(small, 1e-3)
-    assert ratio < factor ** 1.5, (f"{factor}x the input took {ratio:.1f}x the time "
-                                   f"({small:.3f} s, then {large:.3f} s): worse than linear")
-    return ratio

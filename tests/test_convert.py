@@ -27,7 +27,7 @@ def notes(track):
 
 def read_back(path: Path, n_tracks: int):
     if path.suffix == ".musicxml":   # MusicXML is read one part at a time
-        return [read_score(path, part=i).tracks[0] for i in range(1, n_tracks + 1)]
+        return [read_score(path, ReadOptions(part=i)).tracks[0] for i in range(1, n_tracks + 1)]
     return list(read_score(path).tracks)
 
 
@@ -53,7 +53,7 @@ def test_convert_keeps_notes_lyrics_tempo_and_signatures(name, target, tmp_path)
     again = read_back(out, len(original.tracks))
     assert [notes(t) for t in again] == [notes(t) for t in original.tracks]
     assert [t.name for t in again] == [t.name for t in original.tracks]
-    back = read_score(out, part=1) if target == ".musicxml" else read_score(out)
+    back = read_score(out, ReadOptions(part=1)) if target == ".musicxml" else read_score(out)
     assert [(t.tick, round(t.bpm, 3)) for t in back.tempos] == \
         [(t.tick, round(t.bpm, 3)) for t in original.tempos]
     assert [(s.tick, s.numerator, s.denominator) for s in back.time_signatures] == \

@@ -122,13 +122,9 @@ def test_read_score_passes_options_to_the_reader(tmp_path):
     assert p.source_path == str(f) and p.source_format == "fake"
     assert seen["data"] == b"payload" and seen["path"] == str(f)
     assert seen["options"] is options
-    # the keyword form, kept for callers not yet passing ReadOptions
-    read_score(f, part=2, verse="chorus", voice=3, lenient=True, registry=reg)
-    assert seen["options"] == ReadOptions(part=2, verse="chorus", voice=3, lenient=True)
+    # options travel in one ReadOptions only
     with pytest.raises(TypeError):
-        read_score(f, options, lenient=True, registry=reg)
-    with pytest.raises(TypeError):
-        read_score(f, colour="red", registry=reg)
+        read_score(f, options, lenient=True, registry=reg)  # type: ignore[call-arg]
 
 
 def test_read_score_reads_musicxml_and_never_modifies_the_file(tmp_path):

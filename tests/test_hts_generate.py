@@ -12,7 +12,6 @@ import ctypes
 import importlib.machinery
 import importlib.util
 import re
-import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -589,36 +588,25 @@ def test_world_level_matches_hts_vocoder(song_voice, sinsy_engine, tmp_path):
     assert abs(level_db) < 1.0, level_db      # measured -0.2 dB
 
 
-def _best_seconds(fn, runs: int) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 @pytest.mark.reference
 def test_generation_time_grows_linearly_with_the_song(song_voice, tmp_path):
     """A complexity guard, as a ratio measured in this run (benchmarks/bench_render.py
     times the whole render): a song of 1000 notes (~1900 phonemes of 6 frames)
     against one of 125. Linear work takes about 8 times as long (measured: 0.9 to
-    1.2 times the linear share, best of 5 and 3 runs), quadratic about 64 times; the
-    bound is 3 times the linear share. (Phonemes of 6 frames keep both songs' arrays
+    1.2 times the linear share), quadratic about 64 times; the bound is 8 ** 1.5. (Phonemes of 6 frames keep both songs' arrays
     near the cache: with 18 frames the longer one slows to 1.6-2x its linear share
     from memory traffic alone.)"""
-    songs = []
+    from scaling import assert_scales_linearly
+
+    songs = {}
     for n_notes in (125, 1000):
         labels = _sinsy_labels(tmp_path, _song_notes(n_notes, seed=13), tempo=120)
         contexts = [line.split(" ", 2)[2] for line in labels]
-        songs.append((contexts, [6] * len(contexts)))
-    (small, small_frames), (big, big_frames) = songs
+        songs[n_notes] = (contexts, [6] * len(contexts))
+    big, big_frames = songs[1000]
     out = generate_parameters(song_voice, big, big_frames)
     assert out.n_frames == 6 * len(big) and len(big) > 1800
-    t_small = _best_seconds(lambda: generate_parameters(song_voice, small, small_frames), 5)
-    t_big = _best_seconds(lambda: generate_parameters(song_voice, big, big_frames), 3)
-    growth = len(big) / len(small)
-    assert t_big / t_small < 3 * growth, f"{growth:.1f}x the phonemes took {t_big / t_small:.1f}x the time"
+    assert_scales_linearly(lambda n: generate_parameters(song_voice, *songs[n]), 125, factor=8)
 
 
 def test_sustain_fit_keeps_means_and_stretches_the_most_variable_state():

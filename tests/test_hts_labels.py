@@ -7,7 +7,6 @@ as the previous vowel).  Times of the TimedPhonemes do not matter here.
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -585,29 +584,18 @@ def _song(measures: float):
     return notes, project
 
 
-def _best_seconds(fn, runs: int) -> float:
-    best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def test_labelling_time_grows_linearly_with_the_song():
     """A complexity guard, as a ratio measured in this run: a 20-minute song (600
     measures, ~3900 phonemes) against one of 75 measures. Linear work takes about 8
-    times as long (measured: 0.8 to 1.2 times the linear share, best of 5 and 3
-    runs), quadratic about 64 times; the bound is 3 times the linear share."""
-    runs = []
+    times as long (measured: 0.8 to 1.2 times the linear share), quadratic about 64
+    times; the bound is 8 ** 1.5."""
+    from scaling import assert_scales_linearly
+
+    runs = {}
     for measures in (75, 600):
         notes, project = _song(measures)
         timed = timed_phonemes(notes)
         labels = full_context_labels(timed, notes, project, phonemizer=JA)
         assert len(labels) == len(timed)
-        runs.append((timed, notes, project))
-    small, big = runs
-    t_small = _best_seconds(lambda: full_context_labels(*small, phonemizer=JA), 5)
-    t_big = _best_seconds(lambda: full_context_labels(*big, phonemizer=JA), 3)
-    growth = len(big[0]) / len(small[0])
-    assert t_big / t_small < 3 * growth, f"{growth:.1f}x the phonemes took {t_big / t_small:.1f}x the time"
+        runs[measures] = (timed, notes, project)
+    assert_scales_linearly(lambda n: full_context_labels(*runs[n], phonemizer=JA), 75, factor=8)

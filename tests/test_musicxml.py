@@ -776,8 +776,8 @@ def test_real_61j_elision(shared_data):
 def test_real_61b_verses(shared_data):
     f = _suite(shared_data, "61b-MultipleLyrics.xml")
     assert lyrics(read_score(f)) == ["1.Tra", "la", "la,", "ja!", "+", "Tra", "+", "ra..."]
-    assert lyrics(read_score(f, verse=2))[:2] == ["2.tra", "la"]
-    assert lyrics(read_score(f, verse=3))[-1] == "RA..."
+    assert lyrics(read_score(f, ReadOptions(verse=2)))[:2] == ["2.tra", "la"]
+    assert lyrics(read_score(f, ReadOptions(verse=3)))[-1] == "RA..."
 
 
 @pytest.mark.shared
@@ -785,7 +785,7 @@ def test_real_61f_grace_notes_and_61g_lyric_names(shared_data):
     assert lyrics(read_score(_suite(shared_data, "61f-Lyrics-GracedNotes.xml"))) == \
         ["Ly", "+", "rics", "on", "notes", "with", "graces"]
     g = _suite(shared_data, "61g-Lyrics-NameNumber.xml")
-    assert lyrics(read_score(g, verse="chorus"))[0] == "Chorus1A"
+    assert lyrics(read_score(g, ReadOptions(verse="chorus")))[0] == "Chorus1A"
 
 
 @pytest.mark.shared
@@ -793,7 +793,7 @@ def test_real_90a_compressed(shared_data):
     path = _suite(shared_data, "90a-Compressed-MusicXML.mxl")
     with pytest.raises(ScoreFormatError, match="no part has lyrics"):
         read_score(path)
-    p = read_score(path, keep_tracks_without_lyrics=True)
+    p = read_score(path, ReadOptions(keep_tracks_without_lyrics=True))
     assert p.title == "Compressed MusicXML file"
     assert p.tracks[0].name == "Voice"
     assert len(p.tracks[0].notes) == 4

@@ -182,3 +182,17 @@ def test_a_song_whose_every_track_is_muted_is_refused():
     with pytest.raises(Exception, match="muted"):
         render_project(proj, voices=registry(SineVoice()),
                        settings=AT_RATE)
+
+
+def test_notes_without_lyrics_are_refused_with_a_hint():
+    from utagoe.errors import UtagoeError
+
+    t = song().tracks[0]
+    bare = replace(song(), tracks=(replace(t, notes=t.notes[:2] + tuple(
+        replace(n, lyric="") for n in t.notes[2:])),), source_path="melody.mid")
+    with pytest.raises(UtagoeError, match=r"melody.mid: track 1 \('v'\): 2 of its 4 notes have "
+                                          r"no lyric.*--default-lyric"):
+        render_project(bare, voices=registry(SineVoice()), settings=AT_RATE)
+    lenient = RenderSettings(mix=MixSettings(sample_rate_hz=RATE), lenient_lyrics=True)
+    res = render_project(bare, voices=registry(SineVoice()), settings=lenient)
+    assert res.phrases_rendered == 2 and res.warnings

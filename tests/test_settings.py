@@ -97,3 +97,12 @@ def test_lists_given_to_the_model_become_tuples():
     p = Project([t], tempos=[Tempo(0, 100.0)])
     assert isinstance(t.notes, tuple) and isinstance(p.tracks, tuple) and isinstance(p.tempos, tuple)
     hash(p.tempos)
+
+
+def test_absurd_values_are_refused_by_name_not_by_python():
+    with pytest.raises(InvalidValueError, match=r"^Tempo.bpm must be a finite number > 0, got 1000"):
+        Tempo(0, 10 ** 400)
+    with pytest.raises(InvalidValueError, match=r"^Track.notes must be a sequence, got None"):
+        Track("v", None)
+    with pytest.raises(InvalidValueError, match=r"^Track.notes\[0\] must be a Note"):
+        Track("v", ["a"])

@@ -18,7 +18,7 @@ from utagoe.model import (CONTINUATION, KeySignature, Note, PitchPoint, Project,
                           TimeSignature, Track, TrackCurve, Vibrato)
 
 from conftest import SHARED
-from fuzzing import assert_scales_linearly
+from scaling import assert_scales_linearly
 
 # --------------------------------------------------------------------------------------
 # Writing USTX inline (our own minimal projects, in the shape OpenUtau writes)

@@ -13,7 +13,7 @@ from utagoe.formats.common import NO_LYRIC, step_curve_points
 from utagoe.formats.vsqx import read, sniff
 from utagoe.model import CONTINUATION, Tempo, TimeSignature
 from conftest import real_file, real_files
-from fuzzing import assert_scales_linearly
+from scaling import assert_scales_linearly
 from fuzzing import read_or_score_error as _read_or_score_error
 
 # --------------------------------------------------------------------------------------

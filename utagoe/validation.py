@@ -10,7 +10,10 @@ from .errors import InvalidValueError
 
 
 def _fail(owner: str, field: str, expected: str, value: object) -> InvalidValueError:
-    return InvalidValueError(f"{owner}.{field} must be {expected}, got {value!r}")
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return InvalidValueError(f"{owner}.{field} must be {expected}, got {shown}")
 
 
 def _range_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> str:
@@ -29,7 +32,10 @@ def check_number(owner: str, field: str, value: object, *, lo: float | None = No
                                     if lo is not None or hi is not None else "")
     if isinstance(value, bool) or not isinstance(value, Real):
         raise _fail(owner, field, expected, value)
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond any float
+        raise _fail(owner, field, expected, value) from None
     if not math.isfinite(v):
         raise _fail(owner, field, expected, value)
     if lo is not None and (v < lo or (lo_open and v == lo)):
@@ -89,3 +95,12 @@ def check_bool(owner: str, field: str, value: object) -> bool:
 def check_instance(owner: str, field: str, value: object, kind: type) -> None:
     if not isinstance(value, kind):
         raise InvalidValueError(f"{owner}.{field} must be a {kind.__name__}, got {value!r:.60}")
+
+
+def as_tuple(owner: str, field: str, value: object) -> tuple:
+    """``value`` as a tuple (from any iterable but text)."""
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise _fail(owner, field, "a sequence", value)
+    return tuple(value)

@@ -26,30 +26,17 @@ if TYPE_CHECKING:
 _WHERE = {"FormatRegistry": ".registry", "ScoreReader": ".registry", "ScoreWriter": ".registry",
           "default_registry": ".registry", "MAX_SCORE_BYTES": ".limits"}
 
-#: the keyword form of read_score's options (kept until every caller passes ReadOptions)
-_OPTION_KEYWORDS = ("part", "verse", "voice", "lenient", "encoding", "default_lyric",
-                    "keep_tracks_without_lyrics")
-
-
 def read_score(path: str | os.PathLike, options: ReadOptions | None = None, *,
-               format: str | None = None, registry: FormatRegistry | None = None,
-               **keywords: Any) -> Project:
+               format: str | None = None, registry: FormatRegistry | None = None) -> Project:
     """Read a score file into a :class:`~utagoe.model.Project`.
 
     ``options``: a :class:`ReadOptions` (part, verse, voice, lenient, encoding,
-    default_lyric, keep_tracks_without_lyrics); the same fields may still be given
-    as keywords instead. ``format``: a format name (e.g. ``"musicxml"``) that skips
+    default_lyric, keep_tracks_without_lyrics), the one place read options
+    live. ``format``: a format name (e.g. ``"musicxml"``) that skips
     detection. ``registry``: defaults to :func:`default_registry`. Every problem
     with the file raises :class:`~utagoe.errors.ScoreFormatError`; the file is
     never modified. ``Project.source_format`` names the format it was read as.
     """
-    unknown = set(keywords) - set(_OPTION_KEYWORDS)
-    if unknown:
-        raise TypeError(f"read_score() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-    if keywords:
-        if options is not None:
-            raise TypeError("read_score() takes options or keywords, not both")
-        options = ReadOptions(**keywords)
     if registry is None:
         from .registry import default_registry as make
         registry = make()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..errors import ScoreFormatError
-from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature,
+from ..model.score import (CONTINUATION, NO_LYRIC, KeySignature, Note, Project, Tempo, TimeSignature,
                            Track, TrackCurve)
 from ..model.timeaxis import TimeAxis
 from ..model.units import TICKS_PER_QUARTER
@@ -36,11 +36,10 @@ if TYPE_CHECKING:
 #: warnings kept per file; the rest are counted in one last line
 MAX_WARNINGS = 500
 
-#: The lyric of a note the file gives no lyric for, kept in a track that has no lyrics
-#: at all when ``ReadOptions.keep_tracks_without_lyrics`` is set (a melody imported to
-#: be given lyrics later). Such a note is not sung; the writers write no lyric for it
-#: (MusicXML, MIDI) or OpenUtau's default lyric (USTX).
-NO_LYRIC = ""
+# NO_LYRIC (model.score): a note the file gives no lyric for, kept in a track that has
+# no lyrics at all when ``ReadOptions.keep_tracks_without_lyrics`` is set (a melody
+# imported to be given lyrics later); the writers write no lyric for it (MusicXML,
+# MIDI) or OpenUtau's default lyric (USTX).
 
 #: the syllable the messages suggest for --default-lyric
 SUGGESTED_LYRIC = "ら"

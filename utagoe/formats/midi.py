@@ -47,7 +47,7 @@ Reading (:func:`read`)
       sung (or sung on ``options.default_lyric`` where one is given). A track with
       notes and no lyrics at all follows the rule every reader shares
       (:func:`utagoe.formats.common.select_tracks`): sung on ``default_lyric``, else
-      kept on :data:`~utagoe.formats.common.NO_LYRIC` with
+      kept on :data:`~utagoe.model.score.NO_LYRIC` with
       ``keep_tracks_without_lyrics``, else left out with a warning; a file where no
       track has lyrics is refused, naming the tracks. Tracks are named by their
       ``--part`` number (the Nth track with notes), not by their chunk.

@@ -11,7 +11,7 @@ named in a warning with its ``--part`` number ("part 'Alto' (--part 2, 31 notes)
 has lyrics and is not sung; choose it with --part 2"). A score where no part has
 lyrics follows the rule every reader shares
 (:func:`utagoe.formats.common.settle_lyrics`): its first part with notes is sung
-on ``options.default_lyric``, or kept on :data:`~utagoe.formats.common.NO_LYRIC`
+on ``options.default_lyric``, or kept on :data:`~utagoe.model.score.NO_LYRIC`
 with ``keep_tracks_without_lyrics``, else the score is refused with an error that
 names the parts. Tempo marks outside limits.MIN_BPM..MAX_BPM are a problem (lenient:
 ignored), as in every other reader.

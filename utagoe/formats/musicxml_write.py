@@ -35,7 +35,7 @@ What is written:
   notes gets ``<extend type="start"/>`` and a slur; the run's last note gets the slur's
   end and a text-less ``<lyric><extend type="stop"/></lyric>`` (MuseScore ends the
   extender line there; our reader takes a lyric without text as no lyric). A track
-  without any lyric (its notes on :data:`~utagoe.formats.common.NO_LYRIC`, a melody
+  without any lyric (its notes on :data:`~utagoe.model.score.NO_LYRIC`, a melody
   read to be given lyrics later) is written without ``<lyric>``, extender or slur,
   and reads back the same way.
 

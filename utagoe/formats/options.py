@@ -27,7 +27,7 @@ class ReadOptions:
     (MIDI lyrics, UST, USTX), instead of detecting it.
     ``default_lyric``: tracks without any lyric are sung on this syllable (``"ら"``).
     ``keep_tracks_without_lyrics``: keep every track that has notes, those without
-    lyrics too (their notes get the empty lyric :data:`~utagoe.formats.common.NO_LYRIC`
+    lyrics too (their notes get the empty lyric :data:`~utagoe.model.score.NO_LYRIC`
     and a warning says they are not sung): what ``convert`` and ``info`` want. When
     False (rendering), such tracks are left out with a warning, and a file where no
     track has lyrics is refused with an error that suggests ``default_lyric``.

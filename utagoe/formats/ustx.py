@@ -17,7 +17,7 @@ note before it in its part is not sung (OpenUtau marks it as an error). A ``+``
 after a rest sings the vowel before it again, as a continuation after a rest does
 in every format (OpenUtau itself extends only a note that touches the one before).
 A note without a ``lyric`` key sings OpenUtau's default, ``a`` (a warning says so);
-an empty lyric is no lyric (:data:`~utagoe.formats.common.NO_LYRIC`), and a track
+an empty lyric is no lyric (:data:`~utagoe.model.score.NO_LYRIC`), and a track
 without any lyric follows the rule every reader shares
 (:func:`utagoe.formats.common.select_tracks`). Part curves become track curves on
 absolute ticks. Wave (audio) parts are not played; a warning says so.

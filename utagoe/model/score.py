@@ -11,11 +11,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InvalidValueError
-from ..validation import check_int, check_number, check_text
+from ..validation import as_tuple, check_int, check_number, check_text
 from .units import TICKS_PER_QUARTER, midi_to_name
 
 #: Lyric of a note that continues the previous note's vowel (a melisma or slur).
+#: After a rest it sings the previous note's last vowel again.
 CONTINUATION = "+"
+
+#: Lyric of a note that has none (a melody read without lyrics, kept by
+#: ``ReadOptions(keep_tracks_without_lyrics=True)``). Such a note is not sung:
+#: rendering refuses it unless lenient lyrics sing it as a vowel; give the
+#: reader a ``default_lyric`` to sing it on one syllable.
+NO_LYRIC = ""
 
 #: Shapes of a pitch-curve segment (OpenUtau's names): ``io`` S-curve (cosine ease
 #: in and out; UTAU's default), ``l`` straight line (UTAU ``s``), ``i`` ease in:
@@ -83,6 +90,8 @@ class Note:
     start_ticks: int
     duration_ticks: int
     pitch: int
+    #: the text to sing; :data:`CONTINUATION` holds the previous vowel,
+    #: :data:`NO_LYRIC` means the note has no lyric
     lyric: str
     #: where the note came from, for error messages ("measure 4", "line 120")
     source: str = ""
@@ -217,10 +226,11 @@ class Track:
 
     def __post_init__(self) -> None:
         check_text("Track", "name", self.name)
-        if not isinstance(self.notes, tuple):
-            object.__setattr__(self, "notes", tuple(self.notes))
-        if not isinstance(self.curves, tuple):
-            object.__setattr__(self, "curves", tuple(self.curves))
+        object.__setattr__(self, "notes", as_tuple("Track", "notes", self.notes))
+        object.__setattr__(self, "curves", as_tuple("Track", "curves", self.curves))
+        for i, n in enumerate(self.notes):
+            if not isinstance(n, Note):
+                raise InvalidValueError(f"Track.notes[{i}] must be a Note, got {n!r:.60}")
         if self.singer is not None:
             check_text("Track", "singer", self.singer)
         check_number("Track", "volume_db", self.volume_db)
@@ -248,9 +258,7 @@ class Project:
 
     def __post_init__(self) -> None:
         for name in ("tracks", "tempos", "time_signatures", "key_signatures", "warnings"):
-            value = getattr(self, name)
-            if not isinstance(value, tuple):
-                object.__setattr__(self, name, tuple(value))
+            object.__setattr__(self, name, as_tuple("Project", name, getattr(self, name)))
         for i, t in enumerate(self.tracks):
             if not isinstance(t, Track):
                 raise InvalidValueError(f"Project.tracks[{i}] must be a Track, got {t!r:.60}")

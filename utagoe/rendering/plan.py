@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import UtagoeError
 from ..lyrics.registry import PhonemizerRegistry, default_phonemizers
-from ..model.score import Project, Track
+from ..model.score import NO_LYRIC, Project, Track
 from ..phrase.build import build_track_phrases
 from ..phrase.phrase import RenderPhrase
 from ..settings import RenderSettings
@@ -80,6 +80,13 @@ def plan_render(project: Project, *, singer: str | None, settings: RenderSetting
             warnings.append(f"{where}: track {i + 1} ({track.name!r}) is muted in the file "
                             "and is not sung")
             continue
+        bare = sum(1 for n in track.notes if n.lyric == NO_LYRIC)
+        if bare and not settings.lenient_lyrics:
+            raise UtagoeError(
+                f"{where}: track {i + 1} ({track.name!r}): {bare} of its {len(track.notes)} "
+                "notes have no lyric, so they cannot be sung; write lyrics for them, or read "
+                "the file with --default-lyric ら (ReadOptions.default_lyric) to sing them on "
+                "one syllable")
         voice = voices.get(singer or track.singer or voices.default_name)
         check_language(voice, settings)
         tp = build_track_phrases(project, i, singer=voice.info.name, phonemizer=phonemizer,
