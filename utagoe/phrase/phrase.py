@@ -1,8 +1,11 @@
 """RenderPhrase: everything a voice needs to sing one phrase, frozen and hashed.
 
-Times are in seconds on the song's clock. ``key()`` is the cache key: two
-phrases with the same key sound the same, so an edit re-renders only the
-phrases whose key it changed.
+Times are in seconds on the song's clock. ``key()`` hashes the phrase's own
+content (relative to its start): two phrases with the same key hold the same
+phonemes, labels and pitch. Whether they *sound* the same is the voice's to
+say: a voice's cache keys (:meth:`utagoe.voices.base.Voice.cache_keys`) add
+what else its audio depends on (its settings; for the HTS singer, the whole
+track).
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class RenderPhrase:
         return int(round((self.end_s - self.start_s) / period_s))
 
     def key(self) -> str:
+        """A hex SHA-256 of the phrase's own content, relative to its start."""
         h = hashlib.sha256()
         h.update(self.singer.encode())
         # relative to the phrase start, so a phrase moved in time keeps its key
