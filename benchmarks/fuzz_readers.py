@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import time
 import traceback
@@ -23,43 +22,13 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests"))  # tests/fuzzing.py: the mutations the suite uses too
 
 from utagoe.errors import ScoreFormatError  # noqa: E402
+from fuzzing import mutate  # noqa: E402
 from utagoe.formats import ReadOptions, default_registry  # noqa: E402
 
 SLOW_S = 5.0
-ABSURD = [b"0", b"-1", b"1e9", b"1000000000", b"-999999999", b"nan", b"inf", b"1e308",
-          b"99999999999999999999", b"0.0000001", b"-0", b"", b"x"]
-NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")
-
-
-def mutate(data: bytes, rng: random.Random) -> bytes:
-    b = bytearray(data)
-    for _ in range(rng.randint(1, 4)):
-        kind = rng.random()
-        if not b:
-            b.extend(rng.randbytes(rng.randint(1, 16)))
-        elif kind < 0.3:
-            i = rng.randrange(len(b))
-            b[i] = rng.randrange(256)
-        elif kind < 0.45:
-            i = rng.randrange(len(b))
-            del b[i:i + rng.randint(1, 32)]
-        elif kind < 0.6:
-            i = rng.randrange(len(b) + 1)
-            b[i:i] = rng.randbytes(rng.randint(1, 16))
-        elif kind < 0.75:
-            i = rng.randrange(len(b))
-            j = rng.randrange(len(b))
-            b[i:i] = b[j:j + rng.randint(1, 200)]
-        else:
-            nums = list(NUMBER.finditer(bytes(b)))
-            if nums:
-                m = rng.choice(nums)
-                b[m.start():m.end()] = rng.choice(ABSURD)
-    return bytes(b)
-
-
 def run_case(registry, reader, data: bytes, name: str, lenient: bool, stats: dict) -> None:
     t0 = time.perf_counter()
     try:
@@ -125,7 +94,7 @@ def render_mutants(registry, data_dir: Path, rng: random.Random, count: int) -> 
     from utagoe.errors import UtagoeError
     from utagoe.rendering.engine import render_project
     from utagoe.settings import RenderSettings
-    from utagoe.voices.base import default_voices
+    from utagoe.voices.registry import default_voices
 
     voices = default_voices(plugins=False)
     settings = RenderSettings(lenient_lyrics=True, max_duration_s=120.0)
@@ -143,7 +112,7 @@ def render_mutants(registry, data_dir: Path, rng: random.Random, count: int) -> 
             continue
         tried += 1
         try:
-            mix = render_project(project, settings=settings, voices=voices).mix
+            mix = render_project(project, settings=settings, voices=voices).audio
             x = mix.samples
             if x.size and (not np.isfinite(x).all() or np.abs(x).max() > 1.0):
                 stats["bad_audio"] += 1
