@@ -110,7 +110,7 @@ while True:
     if q.duration_s() >= 300:
         break
 t0 = time.perf_counter()
-a = utagoe.render(q)
+a = utagoe.render(q).audio
 el = time.perf_counter() - t0
 print(f"{a.duration_s:.1f} {el:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 """

@@ -49,9 +49,13 @@ def mix(stems: list[Audio], *, gains_db: list[float] | None = None,
     n = max(s.num_samples for s in stems)
     pans = list(pans) if pans is not None else [0.0] * len(stems)
     stereo = any(p != 0 for p in pans)
+    gains = gains_db or [0.0] * len(stems)
+    if len(stems) == 1 and not stereo:
+        # one track: no sum to hold (a long song's float64 buffer would double the memory)
+        g = float(db_to_gain(gains[0]))
+        return stems[0] if g == 1.0 else Audio((stems[0].samples * g).astype(np.float32), rate)
     ch = 2 if stereo else max(s.channels for s in stems)
     out = np.zeros((ch, n), dtype=np.float64)
-    gains = gains_db or [0.0] * len(stems)
     for s, g, p in zip(stems, gains, pans):
         x = s.samples * db_to_gain(g)
         if stereo and s.channels == 1:
