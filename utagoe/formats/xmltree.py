@@ -9,6 +9,7 @@ naming the file and line.
 from __future__ import annotations
 
 import re
+from typing import Mapping
 from types import MappingProxyType
 from xml.parsers import expat
 
@@ -23,7 +24,7 @@ from .common import ReadContext
 class Elem:
     __slots__ = ("tag", "attrib", "children", "parts", "line")
 
-    def __init__(self, tag: str, attrib: dict, line: int) -> None:
+    def __init__(self, tag: str, attrib: Mapping[str, str], line: int) -> None:
         self.tag = tag
         self.attrib = attrib
         self.children: list[Elem] = []
@@ -130,8 +131,9 @@ def _parse_xml_once(data: bytes, ctx: ReadContext, opts: tuple, encoding: str | 
         el = Elem(tag, attrs or _EMPTY_ATTRS, parser.CurrentLineNumber)
         if keep is None or tag in text_tags:
             el.parts = []
-        if stack:
-            stack[-1].children.append(el)
+        top = stack[-1] if stack else None
+        if top is not None:
+            top.children.append(el)
         else:
             root.append(el)
         stack.append(el)
