@@ -9,8 +9,8 @@ naming the file and line.
 from __future__ import annotations
 
 import re
-from typing import Mapping
 from types import MappingProxyType
+from typing import Mapping
 from xml.parsers import expat
 
 from . import limits
