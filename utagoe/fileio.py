@@ -76,7 +76,7 @@ def read_limited(path: str | os.PathLike, *, limit: int,
         if stat.S_ISDIR(st.st_mode):
             raise make(p, "is a folder, not a file")
         if stat.S_ISREG(st.st_mode) and st.st_size > limit:
-            raise make(p, _too_big(st.st_size, limit))
+            raise make(p, too_large_message(st.st_size, limit))
         if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISSOCK(st.st_mode):
             _set_blocking(fd)  # a writer is there (or EOF comes at once): read to the end
         chunks: list[bytes] = []
@@ -93,7 +93,7 @@ def read_limited(path: str | os.PathLike, *, limit: int,
             chunks.append(chunk)
             total += len(chunk)
             if total > limit:
-                raise make(p, _too_big(total, limit))
+                raise make(p, too_large_message(total, limit))
         return b"".join(chunks)
     finally:
         os.close(fd)
@@ -106,7 +106,8 @@ def _set_blocking(fd: int) -> None:
         pass
 
 
-def _too_big(size: int, limit: int) -> str:
+def too_large_message(size: int, limit: int) -> str:
+    """The one wording of "this input is over its byte limit"."""
     return (f"the file is too large ({size / 2**20:.1f} MiB; the limit is "
             f"{limit / 2**20:g} MiB)")
 

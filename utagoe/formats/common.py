@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..errors import ScoreFormatError
+from ..fileio import too_large_message
 from ..model.score import (CONTINUATION, NO_LYRIC, KeySignature, Note, Project, Tempo, TimeSignature,
                            Track, TrackCurve)
 from ..model.timeaxis import TimeAxis
@@ -70,13 +71,12 @@ class Unrecoverable(ScoreFormatError):
 
 
 def check_size_and_content(data: bytes, ctx: ReadContext, *,
-                           blank: bytes = b" \t\r\n") -> None:
+                           blank: bytes | None = b" \t\r\n") -> None:
     """Refuse data over limits.MAX_SCORE_BYTES, and data that is empty once ``blank``
-    is stripped."""
+    is stripped (``blank=None``: the size only; the caller checks emptiness itself)."""
     if len(data) > limits.MAX_SCORE_BYTES:
-        raise ctx.fatal(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {limits.MAX_SCORE_BYTES // 2**20} MiB)")
-    if not data.strip(blank):
+        raise ctx.fatal(too_large_message(len(data), limits.MAX_SCORE_BYTES))
+    if blank is not None and not data.strip(blank):
         raise ctx.fatal("the file is empty")
 
 

@@ -91,7 +91,8 @@ from ..model.score import (CONTINUATION, KeySignature, Note, Project, Tempo, Tim
                            Track)
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import NO_LYRIC, Problem, ReadContext, TrackDraft, finish, tempo_list
+from .common import (NO_LYRIC, Problem, ReadContext, TrackDraft, check_size_and_content, finish,
+                     tempo_list)
 from .options import ReadOptions, check_encoding
 
 #: events (of any kind) one file may hold; each costs time even when skipped
@@ -1112,11 +1113,7 @@ def read(data: bytes, *, path: str | None = None,
         data = bytes(data)
     except Exception:
         raise ctx.error("MIDI data must be bytes") from None
-    if len(data) > limits.MAX_SCORE_BYTES:
-        raise ctx.fatal(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {limits.MAX_SCORE_BYTES // 2**20} MiB)")
-    if not data:
-        raise ctx.fatal("the file is empty")
+    check_size_and_content(data, ctx, blank=b"")
     default_lyric = _clean_lyric(options.default_lyric, False) if options.default_lyric \
         else None
 

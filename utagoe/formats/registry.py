@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 from ..errors import ScoreFormatError
+from ..fileio import too_large_message
 from . import limits
 from .options import ReadOptions
 
@@ -305,9 +306,7 @@ class FormatRegistry:
                    name: str | None = None, format_name: str | None = None) -> Project:
         """Read a score held in memory; ``name`` (a file name) helps find its format."""
         if len(data) > limits.MAX_SCORE_BYTES:
-            raise ScoreFormatError(f"the file is too large ({len(data) / 2**20:.1f} MiB; the "
-                                   f"limit is {limits.MAX_SCORE_BYTES / 2**20:g} MiB)",
-                                   path=name)
+            raise ScoreFormatError(too_large_message(len(data), limits.MAX_SCORE_BYTES), path=name)
         reader = self.by_name(format_name) if format_name else self.lookup(name, data)
         return _read_with(reader, bytes(data), name, options)
 

@@ -56,7 +56,8 @@ from ..model.score import (CONTINUATION, PITCH_SHAPES, KeySignature, Note, Pitch
                            Tempo, TimeSignature, Track, TrackCurve, Vibrato)
 from ..model.units import TICKS_PER_QUARTER
 from . import limits
-from .common import NO_LYRIC, ReadContext, TrackDraft, bar_start_ticks, finish, tempo_list
+from .common import (NO_LYRIC, ReadContext, TrackDraft, bar_start_ticks, check_size_and_content,
+                     finish, tempo_list)
 from .options import ReadOptions
 
 #: nesting depth of YAML collections we accept (OpenUtau files use 6)
@@ -1100,9 +1101,7 @@ def _read_resolution(m: _Map, ctx: _Ctx) -> _Clock:
 
 
 def _read(data: bytes, ctx: _Ctx, options: ReadOptions) -> Project:
-    if len(data) > limits.MAX_SCORE_BYTES:
-        raise ctx.fatal(f"file is too large to be a score ({len(data) / 2**20:.1f} MiB; the "
-                        f"limit is {limits.MAX_SCORE_BYTES // 2**20} MiB)")
+    check_size_and_content(data, ctx, blank=None)
     text = _decode(data, ctx, options.encoding)
     if not text.strip():
         raise ctx.fatal("the file is empty", 1)
