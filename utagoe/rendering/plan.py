@@ -34,8 +34,6 @@ class TrackPlan:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RenderPlan:
-    project: Project
-    settings: RenderSettings
     tracks: tuple[TrackPlan, ...]
     #: length of the mix in samples (at ``settings.mix.sample_rate_hz``)
     num_samples: int
@@ -103,4 +101,4 @@ def plan_render(project: Project, *, singer: str | None, settings: RenderSetting
     rate = settings.mix.sample_rate_hz
     end_s = max((p.end_s for t in plans for p in t.phrases), default=0.0)
     num_samples = int(np.ceil(max(end_s, length_s) * rate)) + 1
-    return RenderPlan(project, settings, tuple(plans), num_samples, tuple(warnings))
+    return RenderPlan(tuple(plans), num_samples, tuple(warnings))

@@ -19,7 +19,6 @@ from ...dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpola
 from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_log_amplitude
 from ...dsp.vocoders import check_vocoder, vocode_frames
 from ...dsp.world import world_fft_size
-from ...errors import VoiceError
 from ...lyrics.base import PhonemeSet
 from ...model.units import midi_to_hz
 from ...phrase.phrase import FRAME_PERIOD_S, RenderPhrase
@@ -135,12 +134,6 @@ class HTSSinger:
                                        voiced[pos:pos + n], model_f0_hz[pos:pos + n],
                                        rest_frames[pos:pos + n])
             pos += n
-
-    def render(self, phrase: RenderPhrase, *, cancel: CancelToken | None = None) -> Audio:
-        """Sing one phrase on its own (its own utterance for global variance)."""
-        for _, job in self.track_jobs([phrase], need=[True], cancel=cancel):
-            return job.run(cancel=cancel)
-        raise VoiceError("no job for the phrase")  # unreachable: one phrase, needed
 
     # -- inside ---------------------------------------------------------------------------
 
