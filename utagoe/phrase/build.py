@@ -13,7 +13,7 @@ from ..model.score import Project, Track
 from ..settings import RenderSettings
 from ..timing.align import TimedPhoneme, align
 from .labels import full_context_labels
-from .phrase import FRAME_PERIOD_S, RenderPhrase
+from .phrase import FRAME_PERIOD_S, PhraseNote, RenderPhrase
 
 
 #: the sung pitch stays within MIDI notes 0 (8.2 Hz) and 127 (12.5 kHz)
@@ -57,6 +57,33 @@ def sung_notes(timed: list[TimedPhoneme], notes, axis) -> list[SungNote]:
     return out
 
 
+def phrase_notes(timed: list[TimedPhoneme], notes, readings, axis) -> dict[int, PhraseNote]:
+    """Every sung note as a :class:`PhraseNote`, by its index in ``notes``."""
+    sung = sorted({p.note_index for p in timed if p.kind != "rest" and p.note_index >= 0})
+    starts = [axis.tick_to_seconds(notes[i].start_ticks) for i in sung]
+    out: dict[int, PhraseNote] = {}
+    for k, i in enumerate(sung):
+        n = notes[i]
+        end = axis.tick_to_seconds(n.end_ticks)
+        if k + 1 < len(sung):
+            end = min(end, starts[k + 1])
+        reading = readings[i]
+        preutter = n.expression("preutter_ms")
+        overlap = n.expression("overlap_ms")
+        out[i] = PhraseNote(
+            index=i, start_s=starts[k], end_s=max(end, starts[k]), pitch=n.pitch, lyric=n.lyric,
+            syllables=tuple(s.phonemes for s in reading.syllables),
+            continuation=reading.continuation,
+            velocity_pct=float(n.expression("vel", 100.0) or 0.0),
+            intensity_pct=float(n.expression("vol", 100.0) or 0.0),
+            modulation_pct=float(n.expression("mod", 0.0) or 0.0),
+            flags=n.flags, envelope=n.envelope,
+            preutter_ms=None if preutter is None else float(preutter),
+            overlap_ms=None if overlap is None else float(overlap),
+            start_point_ms=float(n.expression("stp_ms", 0.0) or 0.0))
+    return out
+
+
 def pitch_deviation(track: Track, times_s: np.ndarray, axis) -> np.ndarray | None:
     """The track's ``pitd`` curve (cents) at ``times_s``, in MIDI units; None if it has none."""
     curve = track.curve("pitd")
@@ -80,6 +107,7 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
         return TrackPhrases(track_index, (), tuple(result.warnings))
     labels = full_context_labels(timed, notes, project, phonemizer=phonemizer)
     sung = sung_notes(timed, notes, axis)
+    by_index = phrase_notes(timed, notes, result.notes, axis)
     sung_starts = np.array([n.start_s for n in sung])
 
     # runs of sung phonemes between rests
@@ -121,10 +149,12 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
         if np.any(out_of_range):
             clipped += int(out_of_range.sum())
             curve = np.clip(curve, MIN_SUNG_PITCH, MAX_SUNG_PITCH)
+        in_phrase = sorted({p.note_index for p, _ in items if p.note_index in by_index})
         phrases.append(RenderPhrase(
             singer=singer, start_s=start_s, end_s=end_s,
             phonemes=tuple(p for p, _ in items), labels=tuple(lab for _, lab in items),
-            pitch=Curve(curve, start_s, FRAME_PERIOD_S)))
+            pitch=Curve(curve, start_s, FRAME_PERIOD_S),
+            notes=tuple(by_index[i] for i in in_phrase)))
     if clipped:
         warnings.append(f"{where}: the pitch leaves the MIDI range 0-127 for "
                         f"{clipped * FRAME_PERIOD_S:.2f} s; sung at the edge of the range there")

@@ -21,6 +21,43 @@ from ..timing.align import TimedPhoneme
 FRAME_PERIOD_S = 0.005
 
 
+@dataclass(frozen=True, slots=True)
+class PhraseNote:
+    """One note of a phrase as the score writes it, for voices that sing note by
+    note (UTAU voicebanks): its span, pitch, lyric and the UTAU note settings.
+
+    Times are song seconds: ``start_s`` is the written start, ``end_s`` the written
+    end cut where the next sung note starts. ``syllables`` is the phonemizer's
+    reading of the lyric (empty for a continuation note, which holds the previous
+    note's sound).
+    """
+
+    #: position of the note in the track's notes sorted by start
+    index: int
+    start_s: float
+    end_s: float
+    #: MIDI note number
+    pitch: int
+    lyric: str
+    syllables: tuple[tuple[str, ...], ...]
+    continuation: bool = False
+    #: UTAU Velocity (consonant speed), Intensity and Modulation, percent
+    velocity_pct: float = 100.0
+    intensity_pct: float = 100.0
+    modulation_pct: float = 0.0
+    #: UTAU resampler flags and envelope as the file gives them
+    flags: str = ""
+    envelope: tuple[float, ...] = ()
+    #: the file's own preutterance, overlap and start point for this note (UTAU
+    #: PreUtterance, VoiceOverlap, StartPoint), None where it sets none
+    preutter_ms: float | None = None
+    overlap_ms: float | None = None
+    start_point_ms: float = 0.0
+
+    def describe(self) -> str:
+        return f"note {self.index + 1} ({self.lyric!r} at {self.start_s:.2f} s)"
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RenderPhrase:
     singer: str
@@ -35,6 +72,8 @@ class RenderPhrase:
     pitch: Curve
     #: loudness offset of the whole phrase, dB
     gain_db: float = 0.0
+    #: the notes sung in the phrase, in order (for voices that sing note by note)
+    notes: tuple[PhraseNote, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.labels) != len(self.phonemes):
@@ -60,4 +99,11 @@ class RenderPhrase:
             h.update(f"{p.symbol}|{p.start_s - t0:.6f}|{p.end_s - t0:.6f}|{p.kind}|{lab}\n".encode())
         h.update(struct.pack("<2d", self.pitch.start_s - t0, self.pitch.period_s))
         h.update(np.ascontiguousarray(self.pitch.values, dtype=np.float64).tobytes())
+        for n in self.notes:
+            # not the note's index: a phrase moved by an edit before it keeps its key
+            fields = (f"{n.start_s - t0:.6f}", f"{n.end_s - t0:.6f}", n.pitch, n.lyric,
+                      n.syllables, n.continuation, n.velocity_pct, n.intensity_pct,
+                      n.modulation_pct, n.flags, n.envelope, n.preutter_ms, n.overlap_ms,
+                      n.start_point_ms)
+            h.update(repr(fields).encode("utf-8", "surrogatepass") + b"\n")
         return h.hexdigest()
