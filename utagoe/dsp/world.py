@@ -4,6 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 
+def pyworld_version() -> str:
+    """The installed pyworld's version (part of cache keys of stored analyses)."""
+    import pyworld
+
+    return str(getattr(pyworld, "__version__", "unknown"))
+
+
 def world_fft_size(*, sample_rate_hz: int) -> int:
     """The FFT size WORLD's CheapTrick uses at this rate (2048 at 48 kHz)."""
     import pyworld
@@ -34,3 +41,63 @@ def harvest_f0_hz(samples: np.ndarray, *, sample_rate_hz: int, frame_period_s: f
     f0, _ = pyworld.harvest(x, sample_rate_hz, f0_floor=f0_floor_hz, f0_ceil=f0_ceil_hz,
                             frame_period=frame_period_s * 1000.0)
     return f0
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def _writable(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous, writable float64 array (pyworld's buffers must be writable)."""
+    return np.require(a, dtype=np.float64, requirements=["C", "W"])
+
+
+def _time_axis_s(n_frames: int, *, frame_period_s: float) -> np.ndarray:
+    return np.arange(n_frames, dtype=np.float64) * frame_period_s
+
+
+def cheaptrick_envelope(samples: np.ndarray, f0_hz: np.ndarray, *, sample_rate_hz: int,
+                        frame_period_s: float) -> np.ndarray:
+    """WORLD's CheapTrick power spectral envelope, ``(frames, fft_size // 2 + 1)``
+    with :func:`world_fft_size` bins, one frame per value of ``f0_hz`` (frame k at
+    ``k * frame_period_s``; 0 = unvoiced)."""
+    import pyworld
+
+    x = _writable(samples)
+    f0 = _writable(f0_hz)
+    t = _time_axis_s(len(f0), frame_period_s=frame_period_s)
+    return pyworld.cheaptrick(x, f0, t, int(sample_rate_hz),
+                              fft_size=world_fft_size(sample_rate_hz=sample_rate_hz))
+
+
+def d4c_aperiodicity(samples: np.ndarray, f0_hz: np.ndarray, *, sample_rate_hz: int,
+                     frame_period_s: float, threshold: float = 0.85) -> np.ndarray:
+    """WORLD's D4C aperiodicity (0 periodic .. 1 noise), shaped as
+    :func:`cheaptrick_envelope`. Frames D4C judges unvoiced (its ``threshold``,
+    WORLD's default 0.85) come out 1 at every bin."""
+    import pyworld
+
+    x = _writable(samples)
+    f0 = _writable(f0_hz)
+    t = _time_axis_s(len(f0), frame_period_s=frame_period_s)
+    return pyworld.d4c(x, f0, t, int(sample_rate_hz), threshold=threshold,
+                       fft_size=world_fft_size(sample_rate_hz=sample_rate_hz))
+
+
+def code_aperiodicity(aperiodicity: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+    """WORLD's band coding of an aperiodicity: ``(frames, bands)`` in dB at 3 kHz
+    steps (5 bands at 44.1 kHz). D4C itself estimates the aperiodicity on those
+    bands, so :func:`decode_aperiodicity` gives it back to within ~0.1 dB."""
+    import pyworld
+
+    return pyworld.code_aperiodicity(_writable(aperiodicity),
+                                     int(sample_rate_hz))
+
+
+def decode_aperiodicity(coded: np.ndarray, *, sample_rate_hz: int) -> np.ndarray:
+    """The aperiodicity ``(frames, fft_size // 2 + 1)`` (:func:`world_fft_size`) of
+    a :func:`code_aperiodicity` coding."""
+    import pyworld
+
+    return pyworld.decode_aperiodicity(_writable(coded),
+                                       int(sample_rate_hz),
+                                       world_fft_size(sample_rate_hz=sample_rate_hz))
