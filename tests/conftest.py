@@ -59,3 +59,19 @@ from hypothesis import settings as _hsettings  # noqa: E402
 _hsettings.register_profile("default", derandomize=True, deadline=None)
 _hsettings.register_profile("explore", derandomize=False, deadline=None)
 _hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_settings_and_cache(tmp_path_factory):
+    """No test reads or writes the user's real utagoe settings or analysis cache
+    (subprocesses inherit these too)."""
+    base = tmp_path_factory.mktemp("utagoe-home")
+    old = {k: os.environ.get(k) for k in ("UTAGOE_CONFIG_DIR", "UTAGOE_CACHE_DIR")}
+    os.environ["UTAGOE_CONFIG_DIR"] = str(base / "config")
+    os.environ["UTAGOE_CACHE_DIR"] = str(base / "cache")
+    yield
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

@@ -186,3 +186,25 @@ def windowed_sinc_lowpass(n_taps: int, *, cutoff_hz: float, sample_rate_hz: int)
     k = np.arange(n_taps) - (n_taps - 1) / 2
     h = 2 * cutoff * np.sinc(2 * cutoff * k) * np.hamming(n_taps)
     return h / h.sum()
+
+
+def count_clicks(x: np.ndarray, rate: int) -> int:
+    """Samples whose second difference stands far above its own local level
+    (a discontinuity, not a loud or noisy passage)."""
+    d2 = np.abs(np.diff(x, 2))
+    win = int(0.02 * rate)
+    local = np.sqrt(np.convolve(d2 ** 2, np.ones(win) / win, mode="same"))
+    return int(np.sum(d2 > 12 * local + 0.01))
+
+
+def mid_note_cents(f0_hz: np.ndarray, spans: list[tuple[float, float, float]], *,
+                   frame_period_s: float = 0.005, keep: float = 0.6) -> list[np.ndarray]:
+    """For each ``(start_s, end_s, midi)`` the cents from the note's pitch of the
+    voiced frames in its middle ``keep`` part (the scorecard's mid-note frames)."""
+    out = []
+    for s, e, midi in spans:
+        d = (e - s) * (1 - keep) / 2
+        seg = f0_hz[int((s + d) / frame_period_s):int((e - d) / frame_period_s)]
+        seg = seg[seg > 0]
+        out.append((12 * np.log2(seg / 440.0) + 69 - midi) * 100)
+    return out

@@ -7,6 +7,7 @@ where either is broken these tests fail, they do not skip.
 import numpy as np
 import pytest
 import signals
+from signals import count_clicks
 
 from utagoe.dsp.world import harvest_f0_hz
 from utagoe.model import Note, Project, Tempo, Track
@@ -91,15 +92,6 @@ def test_vowel_onsets_on_the_beat(rendered):
         first = (good[-1] + 1) if len(good) else 0
         onset = (s - 0.15) + first * 0.005
         assert abs(onset - s) <= 0.05, f"onset {onset:.3f}s for a note at {s:.3f}s"
-
-
-def count_clicks(x: np.ndarray, rate: int) -> int:
-    """Samples whose second difference stands far above its own local level
-    (a discontinuity, not a loud or noisy passage)."""
-    d2 = np.abs(np.diff(x, 2))
-    win = int(0.02 * rate)
-    local = np.sqrt(np.convolve(d2 ** 2, np.ones(win) / win, mode="same"))
-    return int(np.sum(d2 > 12 * local + 0.01))
 
 
 def test_no_clicks_and_silent_rests(rendered):

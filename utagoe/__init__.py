@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 #: public name -> module that defines it
 _WHERE = {
     "load": ".api", "save": ".api", "render": ".api", "singers": ".api", "voice_registry": ".api",
-    "describe": ".api",
+    "describe": ".api", "load_voicebank": ".api", "install_voicebank": ".api",
+    "remove_voicebank": ".api", "add_voice_folder": ".api", "describe_singer": ".api",
     "Audio": ".audio",
     "CancelToken": ".cancel",
     "UtagoeError": ".errors", "ScoreFormatError": ".errors", "LyricsError": ".errors",
@@ -50,7 +51,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .api import describe, load, render, save, singers, voice_registry
+    from .api import (add_voice_folder, describe, describe_singer, install_voicebank, load,
+                      load_voicebank, remove_voicebank, render, save, singers, voice_registry)
     from .audio import Audio
     from .cancel import CancelToken
     from .errors import (InvalidValueError, LyricsError, RenderCancelled, ScoreFormatError,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .settings import RenderSettings, VoiceSettings
     from .voices.base import SingerInfo
     from .voices.registry import VoiceRegistry
+    from .voices.utau.voicebank import Voicebank
 
 
 def load(path: str | os.PathLike, options: ReadOptions | None = None, *,
@@ -85,3 +86,79 @@ def describe(project: Project, *, language: str = "ja") -> ScoreReport:
     from .report import describe as _describe
 
     return _describe(project, language=language)
+
+
+def load_voicebank(folder: str | os.PathLike) -> Voicebank:
+    """Read an UTAU voicebank folder: every oto.ini in it, character.txt/.yaml,
+    prefix.map, readme and terms. Bad entries are left out and listed in
+    ``.warnings`` (file and line); no audio is read. To sing with it, pass the
+    folder as the singer: ``utagoe.render(project, "path/to/bank")``."""
+    from .voices.utau.voicebank import load_voicebank as _load
+
+    return _load(folder)
+
+
+def install_voicebank(folder: str | os.PathLike, *, name: str | None = None,
+                      config_file: str | os.PathLike | None = None) -> SingerInfo:
+    """Record the voicebank in ``folder`` in the user's settings under ``name``
+    (default: the folder's name), so ``render(project, name)`` and ``utagoe
+    singers`` find it. Its files are not copied or changed."""
+    from .userconfig import InstalledBank, load_config, save_config
+    from .voices.utau.catalogue import installed_info
+    from .voices.utau.voicebank import load_voicebank as _load
+
+    root = Path(folder).resolve()
+    bank = _load(root)
+    first = next((ln.strip() for ln in bank.licence.splitlines() if ln.strip()), "")
+    entry = InstalledBank(name or root.name, str(root), bank.name, bank.author, first[:120])
+    if entry.name == "song070" or "/" in entry.name or os.sep in entry.name or not entry.name.strip():
+        from .errors import UtagoeError
+
+        raise UtagoeError(f"{entry.name!r} cannot name a singer; choose another name")
+    save_config(load_config(config_file).with_bank(entry))
+    return installed_info(entry)
+
+
+def remove_voicebank(name: str, *, config_file: str | os.PathLike | None = None) -> None:
+    """Forget an installed voicebank (its files stay)."""
+    from .userconfig import load_config, save_config
+
+    save_config(load_config(config_file).without_bank(name))
+
+
+def add_voice_folder(folder: str | os.PathLike, *,
+                     config_file: str | os.PathLike | None = None) -> Path:
+    """Add a folder of voicebanks (UTAU's ``voice`` folder): a project's VoiceDir
+    that lies inside it finds its bank. Returns the folder, made absolute."""
+    from .errors import UtagoeError
+    from .userconfig import load_config, save_config
+
+    root = Path(folder).resolve()
+    if not root.is_dir():
+        raise UtagoeError(f"{folder}: not a folder")
+    save_config(load_config(config_file).with_folder(str(root)))
+    return root
+
+
+def describe_singer(singer: str) -> str:
+    """A singer's details as text: for a voicebank, its folder, author, aliases,
+    problems, readme and terms of use."""
+    reg = voice_registry(plugins=False)
+    voice = reg.get(singer)
+    info = voice.info
+    lines = [f"{info.name}: {info.display_name}", f"language: {info.language}",
+             f"licence: {info.licence}", f"credit: {info.credit}"]
+    if info.description:
+        lines.append(info.description)
+    bank = getattr(voice, "bank", None)
+    if bank is not None:
+        lines.append(f"aliases: {len(bank.entries)}")
+        for w in bank.warnings[:20]:
+            lines.append(f"problem: {w}")
+        if len(bank.warnings) > 20:
+            lines.append(f"... and {len(bank.warnings) - 20} more problems")
+        if bank.readme.strip():
+            lines += ["", "readme:", bank.readme.strip()]
+        if bank.licence.strip():
+            lines += ["", "terms of use:", bank.licence.strip()]
+    return "\n".join(lines)

@@ -110,10 +110,28 @@ def _cmd_render(args) -> int:
 def _cmd_singers(args) -> int:
     import utagoe
 
+    action = getattr(args, "action", None)
+    if action == "add":
+        info = utagoe.install_voicebank(args.folder, name=args.name)
+        print(f"installed {info.name!r} ({info.display_name}); sing with --singer {info.name}")
+        return 0
+    if action == "add-folder":
+        folder = utagoe.add_voice_folder(args.folder)
+        print(f"voice folder {folder} added: a UST's VoiceDir inside it now finds its voicebank")
+        return 0
+    if action == "remove":
+        utagoe.remove_voicebank(args.name)
+        print(f"removed {args.name!r} (its files are untouched)")
+        return 0
+    if action == "show":
+        print(utagoe.describe_singer(args.singer))
+        return 0
     reg = utagoe.voice_registry()
     for s in reg.infos():
         print(f"{s.name}\t{s.display_name}\tlanguage: {s.language}\tlicence: {s.licence}")
         print(f"\tcredit: {s.credit}")
+        if s.description:
+            print(f"\t{s.description}")
     for w in reg.warnings:
         _warn(w)
     return 0
@@ -189,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="sing a score to a WAV or FLAC file")
     score_opts(r)
     r.add_argument("-o", "--output", required=True, help="output .wav or .flac")
-    r.add_argument("--singer", default=None, help=f"singer: {singer_names} (see 'utagoe singers')")
+    r.add_argument("--singer", default=None,
+                   help=f"singer: {singer_names}, or an UTAU voicebank folder (see 'utagoe singers')")
     r.add_argument("--vocoder", default="utagoe", choices=VOCODERS,
                    help="vocoder that turns the singer's frames into sound (default: utagoe)")
     r.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
@@ -200,8 +219,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and warnings")
     r.set_defaults(func=_cmd_render)
 
-    s = sub.add_parser("singers", help="list the installed singers with their licence and credit")
-    s.set_defaults(func=_cmd_singers)
+    s = sub.add_parser("singers", help="list the installed singers with their licence and credit; "
+                                       "install UTAU voicebanks")
+    s.set_defaults(func=_cmd_singers, action=None)
+    sa = s.add_subparsers(dest="action")
+    add = sa.add_parser("add", help="install an UTAU voicebank folder (its files stay where they are)")
+    add.add_argument("folder", help="the voicebank folder (holding oto.ini, here or in sub-folders)")
+    add.add_argument("--name", default=None, help="name to sing it by (default: the folder's name)")
+    addf = sa.add_parser("add-folder", help="a folder of voicebanks (UTAU's voice folder): a UST's "
+                                            "VoiceDir inside it is followed")
+    addf.add_argument("folder")
+    rm = sa.add_parser("remove", help="forget an installed voicebank (nothing is deleted)")
+    rm.add_argument("name")
+    show = sa.add_parser("show", help="a singer's details, readme and terms of use")
+    show.add_argument("singer", help="a singer name or voicebank folder")
 
     i = sub.add_parser("info", help="print what a score holds and what of it will be sung")
     score_opts(i)

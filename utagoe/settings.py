@@ -42,10 +42,15 @@ class VoiceSettings:
     vocoder: str = "utagoe"
     #: the built-in HTS singer's tuning
     hts: HTSTuning = field(default_factory=HTSTuning)
+    #: where UTAU voicebanks keep the analysis of their samples: "" the default
+    #: folder (``$UTAGOE_CACHE_DIR``, else ``~/.cache/utagoe``), None no disk cache
+    analysis_cache_dir: str | None = ""
 
     def __post_init__(self) -> None:
         check_choice("VoiceSettings", "vocoder", self.vocoder, VOCODERS)
         check_instance("VoiceSettings", "hts", self.hts, HTSTuning)
+        if self.analysis_cache_dir is not None:
+            check_text("VoiceSettings", "analysis_cache_dir", self.analysis_cache_dir)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..errors import LyricsError
 from ..expression.pitch import SungNote, pitch_curve
 from ..lyrics.base import Phonemizer
 from ..model.curves import Curve
@@ -14,7 +16,6 @@ from ..settings import RenderSettings
 from ..timing.align import TimedPhoneme, align
 from .labels import full_context_labels
 from .phrase import FRAME_PERIOD_S, PhraseNote, RenderPhrase
-
 
 #: the sung pitch stays within MIDI notes 0 (8.2 Hz) and 127 (12.5 kHz)
 MIN_SUNG_PITCH = 0.0
@@ -92,14 +93,33 @@ def pitch_deviation(track: Track, times_s: np.ndarray, axis) -> np.ndarray | Non
     return curve.sample(axis.seconds_to_ticks(times_s)) / 100.0
 
 
+def _phonemize(phonemizer: Phonemizer, notes: list, *, lenient: bool, where: str,
+               sings_as_written: Callable[[str], bool] | None):
+    """The phonemizer's reading of ``notes``. Lyrics it cannot read but the singer
+    sings as written (an UTAU alias such as ``breath``) are timed as a plain vowel."""
+    try:
+        return phonemizer.phonemize(notes, lenient=lenient, where=where)
+    except LyricsError as exc:
+        direct = {p.lyric for p in exc.problems if sings_as_written and sings_as_written(p.lyric)}
+        if not direct:
+            raise
+    stand_in = min(phonemizer.phonemes.vowels)
+    timed_as = [replace(n, lyric=stand_in) if n.lyric in direct else n for n in notes]
+    return phonemizer.phonemize(timed_as, lenient=lenient, where=where)
+
+
 def build_track_phrases(project: Project, track_index: int, *, singer: str, phonemizer: Phonemizer,
-                        settings: RenderSettings) -> TrackPhrases:
+                        settings: RenderSettings,
+                        sings_as_written: Callable[[str], bool] | None = None) -> TrackPhrases:
     """The phrases of one track: its lyrics read by ``phonemizer``, timed, labelled,
-    given their pitch curve, and cut at every rest."""
+    given their pitch curve, and cut at every rest. ``sings_as_written(lyric)``: does
+    the singer sing this lyric as it is (an alias of its own), whatever the phonemizer
+    makes of it?"""
     track: Track = project.tracks[track_index]
     notes = sorted(track.notes, key=lambda n: (n.start_ticks, -n.pitch))
     where = f"{project.source_path or 'project'}: track {track_index + 1} ({track.name})"
-    result = phonemizer.phonemize(notes, lenient=settings.lenient_lyrics, where=where)
+    result = _phonemize(phonemizer, notes, lenient=settings.lenient_lyrics, where=where,
+                        sings_as_written=sings_as_written)
     axis = project.time_axis()
     timed = align(notes, list(result.notes), axis, phonemes=phonemizer.phonemes,
                   settings=settings.timing, lead_in_s=settings.phrase.lead_in_s)

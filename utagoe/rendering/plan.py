@@ -57,6 +57,21 @@ def check_language(voice: Voice, settings: RenderSettings) -> None:
             f"language (see 'utagoe singers') or set language={voice.info.language!r}")
 
 
+def _source_voice(project: Project, index: int, voices: VoiceRegistry,
+                  warnings: list[str]) -> str | None:
+    """The voice the track's own singer (UST VoiceDir ...) leads to, if the user
+    installed it; a UTAU project naming one that is not installed is told so."""
+    track = project.tracks[index]
+    found = voices.for_source_singer(track.source_singer)
+    if found is None and track.source_singer and project.source_format in ("ust", "ustx"):
+        warnings.append(
+            f"{project.source_path or 'project'}: track {index + 1} ({track.name!r}) names the "
+            f"singer {track.source_singer!r}, which is not installed; {voices.default_name} "
+            "sings instead (install a voicebank with 'utagoe singers add FOLDER', or choose a "
+            "singer with --singer)")
+    return found
+
+
 def plan_render(project: Project, *, singer: str | None, settings: RenderSettings,
                 voices: VoiceRegistry, phonemizers: PhonemizerRegistry | None = None) -> RenderPlan:
     """Check ``project`` and plan its render (see the module documentation)."""
@@ -85,11 +100,19 @@ def plan_render(project: Project, *, singer: str | None, settings: RenderSetting
                 "notes have no lyric, so they cannot be sung; write lyrics for them, or read "
                 "the file with --default-lyric ら (ReadOptions.default_lyric) to sing them on "
                 "one syllable")
-        voice = voices.get(singer or track.singer or voices.default_name)
+        voice = voices.get(singer or track.singer or _source_voice(project, i, voices, warnings)
+                           or voices.default_name)
         check_language(voice, settings)
         tp = build_track_phrases(project, i, singer=voice.info.name, phonemizer=phonemizer,
-                                 settings=settings)
+                                 settings=settings,
+                                 sings_as_written=getattr(voice, "sings_as_written", None))
         warnings.extend(tp.warnings)
+        # voices that resolve something of their own before singing (an UTAU bank's
+        # aliases and samples) report it here, before any audio is made
+        voice_check = getattr(voice, "check", None)
+        if callable(voice_check):
+            warnings.extend(w for w in voice_check(
+                tp.phrases, where=f"{where}: track {i + 1} ({track.name})") if w not in warnings)
         keys = tuple(voice.cache_keys(tp.phrases))
         if len(keys) != len(tp.phrases):
             raise UtagoeError(f"voice {voice.info.name!r} gave {len(keys)} cache keys for "

@@ -11,8 +11,11 @@ the audio must be the same whatever the number of workers.
 Voices that sing each phrase on its own derive from :class:`PhraseVoice` and
 implement only :meth:`PhraseVoice.render`. A voice whose audio depends on the
 whole track (the built-in HTS singer: global variance is a statistic of the
-utterance) implements both methods itself. The catalogue of voices is
-:mod:`utagoe.voices.registry`.
+utterance) implements both methods itself. A voice may also have
+``check(phrases, *, where) -> list[str]``: the render plan calls it before any
+audio is made, so the voice can raise a clear error for what it cannot sing
+and return warnings for what it sings otherwise (an UTAU bank's missing
+aliases). The catalogue of voices is :mod:`utagoe.voices.registry`.
 """
 from __future__ import annotations
 
@@ -91,6 +94,11 @@ class PhraseVoice(ABC):
     def settings_key(self) -> str:
         """Text that changes whenever the voice's own settings change its audio."""
         return ""
+
+    def check(self, phrases: Sequence[RenderPhrase], *, where: str = "") -> list[str]:
+        """Problems found before singing: raise for what cannot be sung, return
+        warnings for what is sung otherwise than written (none by default)."""
+        return []
 
     def cache_keys(self, phrases: Sequence[RenderPhrase]) -> list[str]:
         """The phrase's own key, with the voice's name, class and settings."""

@@ -10,12 +10,16 @@ whose voice does not implement :class:`~utagoe.voices.base.Voice`, is reported i
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..errors import UnknownNameError, VoiceError
 from ..settings import VoiceSettings
 from .base import SingerInfo, Voice
+
+if TYPE_CHECKING:
+    from ..userconfig import UserConfig
 
 #: ``factory(settings) -> Voice``
 VoiceFactory = Callable[[VoiceSettings], Voice]
@@ -33,8 +37,15 @@ class _Entry:
 class VoiceRegistry:
     """Voices by name, each made on first use with the registry's :class:`VoiceSettings`."""
 
-    def __init__(self, settings: VoiceSettings | None = None) -> None:
+    def __init__(self, settings: VoiceSettings | None = None, *,
+                 folder_voice: Callable[[str, VoiceSettings], Voice] | None = None,
+                 source_singer: Callable[[str], str | None] | None = None) -> None:
         self.settings = settings if settings is not None else VoiceSettings()
+        #: makes a voice from a folder given as the singer's name (UTAU voicebanks)
+        self.folder_voice = folder_voice
+        #: follows a singer named in a project file (a UST VoiceDir) to a voice name
+        #: or folder the user configured; None where it leads nowhere
+        self.source_singer = source_singer
         self._entries: dict[str, _Entry] = {}
         self._made: dict[str, Voice] = {}
         self._broken: dict[str, str] = {}
@@ -87,12 +98,25 @@ class VoiceRegistry:
                 continue  # already in self.warnings
         return out
 
+    def for_source_singer(self, text: str) -> str | None:
+        """The voice a project's own singer text (UST ``VoiceDir`` ...) leads to, if
+        the user configured it (see :mod:`utagoe.voices.utau.catalogue`)."""
+        if not text or self.source_singer is None:
+            return None
+        return self.source_singer(text)
+
     def get(self, name: str | None = None) -> Voice:
-        """The voice called ``name`` (default: the first built-in), made on first use."""
+        """The voice called ``name`` (default: the first built-in), made on first use.
+        A name that is a folder (holding a path separator, or existing) is loaded as an
+        UTAU voicebank."""
         name = name or self.default_name
         if name in self._made:
             return self._made[name]
         entry = self._entries.get(name)
+        if entry is None and self.folder_voice is not None and _names_folder(name):
+            voice = self.folder_voice(name, self.settings)
+            self._made[name] = voice
+            return voice
         if entry is None:
             raise UnknownNameError("singer", name, self.names())
         if name in self._broken:
@@ -132,6 +156,10 @@ class VoiceRegistry:
         return voice
 
 
+def _names_folder(name: str) -> bool:
+    return os.sep in name or "/" in name or name.startswith(".") or os.path.isdir(name)
+
+
 def plugin_entry_points() -> list[Any]:
     """The installed ``utagoe.voices`` entry points."""
     from importlib.metadata import entry_points
@@ -139,12 +167,33 @@ def plugin_entry_points() -> list[Any]:
     return list(entry_points(group="utagoe.voices"))
 
 
-def default_voices(settings: VoiceSettings | None = None, *, plugins: bool = True) -> VoiceRegistry:
-    """The built-in singers, then the plug-ins' (filled here, in one place)."""
+def default_voices(settings: VoiceSettings | None = None, *, plugins: bool = True,
+                   config: "UserConfig | None" = None) -> VoiceRegistry:
+    """The built-in singers, the voicebanks the user installed (``config``, default:
+    the user's settings file), then the plug-ins' (filled here, in one place)."""
+    from ..userconfig import ConfigError, load_config
     from .hts.song070 import SONG070_INFO, make_song070
+    from .utau import catalogue
 
-    reg = VoiceRegistry(settings)
+    problems: list[str] = []
+    if config is None:
+        try:
+            config = load_config()
+        except ConfigError as exc:  # a broken settings file must not stop the built-in singer
+            problems.append(f"{exc}; installed voicebanks are left out")
+    cfg = config
+    reg = VoiceRegistry(
+        settings,
+        folder_voice=lambda folder, s: catalogue.folder_voice(folder, s),
+        source_singer=(lambda text: catalogue.resolve_source_singer(text, cfg)) if cfg else None)
+    reg.warnings.extend(problems)
     reg.register(SONG070_INFO, make_song070)
+    for bank in cfg.voicebanks if cfg else ():
+        if bank.name in reg.names():
+            reg.warnings.append(f"installed voicebank {bank.name!r} is left out: a built-in "
+                                "singer has that name")
+            continue
+        reg.register(catalogue.installed_info(bank), catalogue.installed_factory(bank))
     if plugins:
         try:
             reg.add_plugins(plugin_entry_points())
