@@ -25,6 +25,14 @@ def real_file(shared: Path, folder: str, rel: str) -> bytes:
     return f.read_bytes()
 
 
+def real_folder(shared: Path, folder: str, rel: str) -> Path:
+    """The folder ``../shared/data/<folder>/<rel>``; skips the test where it is absent."""
+    d = shared / folder / rel
+    if not d.is_dir():
+        pytest.skip(f"{folder}/{rel} is absent from ../shared/data")
+    return d
+
+
 def real_files(shared: Path, folder: str, pattern: str) -> list[Path]:
     """Every file matching ``pattern`` below ``../shared/data/<folder>``, sorted."""
     return sorted((shared / folder).rglob(pattern))

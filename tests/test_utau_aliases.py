@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import real_file
+from conftest import real_file, real_folder
 
 from utagoe.lyrics.ja import is_continuation, read_lyric
 from utagoe.voices.utau.aliases import (
@@ -231,10 +231,7 @@ def test_endings_are_decorated_and_optional(tmp_path):
 # --------------------------------------------------------------------------- real voicebanks
 
 def real_dir(shared: Path, rel: str) -> Path:
-    d = shared / "voicebank" / rel
-    if not d.is_dir():
-        pytest.skip(f"voicebank/{rel} is absent from ../shared/data")
-    return d
+    return real_folder(shared, "voicebank", rel)
 
 
 @pytest.mark.shared

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import real_folder
 from signals import count_clicks, mid_note_cents
 from voicebanks import make_cv_bank
 
@@ -348,10 +349,7 @@ def test_cli_installs_lists_shows_and_sings_a_voicebank(tmp_path):
 # -- real voicebanks ---------------------------------------------------------------------
 
 def _bank(shared, rel):
-    folder = shared / "voicebank" / rel
-    if not folder.is_dir():
-        pytest.skip(f"voicebank/{rel} is absent")
-    return folder
+    return real_folder(shared, "voicebank", rel)
 
 
 @pytest.mark.shared

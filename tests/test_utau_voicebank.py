@@ -8,7 +8,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import real_file
+from conftest import real_file, real_folder
 
 from utagoe.errors import InvalidValueError, VoiceError
 from utagoe.voices.utau import voicebank as vbmod
@@ -452,10 +452,7 @@ def test_entry_is_frozen():
 # --------------------------------------------------------------------------- real voicebanks
 
 def real_dir(shared: Path, rel: str) -> Path:
-    d = shared / "voicebank" / rel
-    if not d.is_dir():
-        pytest.skip(f"voicebank/{rel} is absent from ../shared/data")
-    return d
+    return real_folder(shared, "voicebank", rel)
 
 
 @pytest.mark.shared

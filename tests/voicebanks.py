@@ -47,10 +47,11 @@ def sung_sample(vowel: str, *, f0_hz: float = 220.0, seconds: float = 1.2,
     release = np.minimum(1.0, (len(body) - np.arange(len(body))) / (0.05 * RATE))
     out[lead + c_len:] = body * attack * release
     if c_len:
-        burst = rng.standard_normal(c_len) * np.hanning(c_len)
-        if consonant == "n":
-            burst = _resonator(src[:c_len], 250, 60)
-        out[lead:lead + c_len] = burst * (0.3 if consonant != "n" else 1.0)
+        if consonant == "n":  # a nasal murmur, rising and falling smoothly
+            burst = _resonator(src[:c_len], 250, 60) * np.hanning(c_len)
+        else:
+            burst = 0.3 * rng.standard_normal(c_len) * np.hanning(c_len)
+        out[lead:lead + c_len] = burst
     return (0.5 * out / np.max(np.abs(out))).astype(np.float64)
 
 
