@@ -1,6 +1,7 @@
 """Reading UTAU voicebank folders: oto.ini, encodings, paths, character files, prefix maps."""
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import time
@@ -528,3 +529,32 @@ def test_utau_plugin_test_dir(shared_data):
     assert bank.get("お").source == "あ/あ/oto.ini:1"
     with pytest.raises(VoicebankError, match="no usable oto.ini entry"):
         load_voicebank(root)
+
+
+# --------------------------------------------------------------------------- hostile input
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from utagoe.errors import UtagoeError  # noqa: E402
+
+_OTO_ALPHABET = st.sampled_from(list("a.wav=,-0123456789.e\r\n \t#/\\あか:") + ["..", "%", "\x00"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.binary(max_size=400), st.lists(_OTO_ALPHABET, max_size=200).map("".join)))
+def test_any_oto_bytes_load_or_give_a_clear_error(tmp_path_factory, data):
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "a.wav").write_bytes(b"RIFF")
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    (root / "oto.ini").write_bytes(raw)
+    try:
+        bank = load_voicebank(root)
+    except UtagoeError as exc:
+        assert "oto.ini" in str(exc) or str(root) in str(exc)
+        return
+    for entries in bank.entries.values():
+        for e in entries:
+            assert e.wav_path.resolve().is_relative_to(root.resolve())
+            assert all(map(math.isfinite, (e.offset_ms, e.consonant_ms, e.cutoff_ms,
+                                           e.preutter_ms, e.overlap_ms)))
