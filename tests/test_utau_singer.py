@@ -382,3 +382,25 @@ def test_alys_vcv_bank_sings_in_tune(shared_data, tmp_path):
     assert ok >= 0.95
     assert count_clicks(x, result.audio.sample_rate) == 0
     assert not [w for w in result.warnings if "missing" in w or "instead" in w], result.warnings
+
+
+def test_an_edit_resings_only_the_phrase_it_touched(cv_bank, tmp_path):
+    from dataclasses import replace
+
+    from utagoe.rendering.cache import RenderCache
+
+    project = song([("あ", 60), ("か", 62), ("さ", 64), ("た", 62), ("な", 60), ("い", 57)],
+                   rest_every=2)
+    vs = VoiceSettings(analysis_cache_dir=str(tmp_path / "analysis"))
+    reg = default_voices(vs, plugins=False, config=UserConfig(tmp_path / "none.json"))
+    settings = RenderSettings(voice=vs)
+    cache = RenderCache()
+    first = render_project(project, singer=str(cv_bank), settings=settings, voices=reg, cache=cache)
+    assert first.phrases_rendered == 3
+    notes = list(project.tracks[0].notes)
+    notes[3] = replace(notes[3], pitch=65)
+    edited = replace(project, tracks=(replace(project.tracks[0], notes=tuple(notes)),))
+    again = render_project(edited, singer=str(cv_bank), settings=settings, voices=reg, cache=cache)
+    assert (again.phrases_rendered, again.phrases_cached) == (1, 2)
+    fresh = render_project(edited, singer=str(cv_bank), settings=settings, voices=reg)
+    assert again.audio.samples.tobytes() == fresh.audio.samples.tobytes()

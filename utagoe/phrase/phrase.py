@@ -88,14 +88,18 @@ class RenderPhrase:
     def frame_count(self, period_s: float = FRAME_PERIOD_S) -> int:
         return int(round((self.end_s - self.start_s) / period_s))
 
-    def key(self) -> str:
-        """A hex SHA-256 of the phrase's own content, relative to its start."""
+    def key(self, *, labels: bool = True) -> str:
+        """A hex SHA-256 of the phrase's own content, relative to its start.
+
+        ``labels=False`` leaves out the phonemes and their labels, for a voice that
+        sings from the notes and the pitch alone (the labels describe neighbouring
+        notes too, so they change with edits outside the phrase)."""
         h = hashlib.sha256()
         h.update(self.singer.encode())
         # relative to the phrase start, so a phrase moved in time keeps its key
         t0 = self.start_s
         h.update(struct.pack("<2d", self.end_s - t0, self.gain_db))
-        for p, lab in zip(self.phonemes, self.labels):
+        for p, lab in zip(self.phonemes, self.labels) if labels else ():
             h.update(f"{p.symbol}|{p.start_s - t0:.6f}|{p.end_s - t0:.6f}|{p.kind}|{lab}\n".encode())
         h.update(struct.pack("<2d", self.pitch.start_s - t0, self.pitch.period_s))
         h.update(np.ascontiguousarray(self.pitch.values, dtype=np.float64).tobytes())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -36,6 +37,8 @@ from .voicebank import OtoEntry, Voicebank
 SINGER_VERSION = 1
 #: output frames of the pitch handed to the resampler
 PITCH_FRAME_S = 0.005
+#: phrases whose resolved aliases a voice remembers
+MAX_RESOLVED_PHRASES = 20_000
 #: fade at a sample cut by the phrase's start or end
 EDGE_FADE_S = 0.005
 
@@ -167,7 +170,9 @@ class UtauVoice(PhraseVoice):
         self.cache = cache
         self._durations_ms: dict[Path, float | str] = {}
         self._bad: dict[str, str] = {}  # entry source -> why it cannot be sung
-        self._resolved: dict[str, tuple[list[NoteAliases | None], list[str]]] = {}
+        # phrase key -> its aliases and warnings; bounded, as a long-lived program
+        # renders edit after edit with the same voice
+        self._resolved: OrderedDict[str, tuple[list[NoteAliases | None], list[str]]] = OrderedDict()
         self._stamp = self._bank_stamp()
 
     # -- the contract ------------------------------------------------------------------
@@ -204,7 +209,8 @@ class UtauVoice(PhraseVoice):
             aliases, _ = self._resolve(phrase)
             used = repr([None if a is None else ([_entry_id(e) for e in a.parts],
                                                  a.tail and _entry_id(a.tail)) for a in aliases])
-            keys.append(digest(own, phrase.key(), used))
+            # the notes and the pitch, not the labels: they describe the neighbours too
+            keys.append(digest(own, phrase.key(labels=False), used))
         return keys
 
     def track_jobs(self, phrases: Sequence[RenderPhrase], *, need: Sequence[bool],
@@ -236,8 +242,9 @@ class UtauVoice(PhraseVoice):
         return digest(*parts)
 
     def _resolve(self, phrase: RenderPhrase, *, where: str = "") -> tuple[list[NoteAliases | None], list[str]]:
-        key = phrase.key()
+        key = phrase.key(labels=False)
         if key in self._resolved:
+            self._resolved.move_to_end(key)
             return self._resolved[key]
         requests = []
         for k, n in enumerate(phrase.notes):
@@ -257,6 +264,8 @@ class UtauVoice(PhraseVoice):
                 alias: kept for alias, es in bank.entries.items()
                 if (kept := tuple(e for e in es if _entry_id(e) not in drop))})
         self._resolved[key] = (aliases, warnings)
+        while len(self._resolved) > MAX_RESOLVED_PHRASES:
+            self._resolved.popitem(last=False)
         return aliases, warnings
 
     def _usable(self, entry: OtoEntry) -> bool:
