@@ -296,3 +296,11 @@ def test_openutau_cv_config(shared_data):
     # "を" as written is the first CV form of its reading (o)
     assert used(res) == [(["か"], None), (["きゃ"], None), (["ん"], None), ([], None), (["を"], None)]
     assert warnings == []
+
+
+def test_last_resort_is_the_vowel_after_another_vowel(tmp_path):
+    # a VCV bank that has え only as "a え": れ after o falls back to it, with a warning
+    bank = bank_of(tmp_path / "v", ["a え", "- お"])
+    res, warnings = resolve_phrase(bank, [req("お", start=True), req("れ")])
+    assert used(res)[1][0] == ["a え"]
+    assert warnings and "れ" in warnings[0]

@@ -16,7 +16,8 @@ candidate first decorated with the note's ``prefix + alias + suffix`` from
    then kunrei ``si ti tu hu zi``); for ん ``ん``, ``n``, ``N``;
 3. the phrase-start form ``- か`` in the middle of a phrase;
 4. VCV from another vowel (``o ん`` where the bank lacks ``a ん``);
-5. the vowel alone: ``a あ`` (after a), ``あ``, ``ア``, ``a``, ``- あ``.
+5. the vowel alone: ``a あ`` (after a), ``あ``, ``ア``, ``a``, ``- あ``, then the
+   vowel after any other vowel (``u え``), as a VCV bank records it.
 
 A note that only falls back is reported (one warning per distinct lyric and
 alias used, with its notes): any note sung from another vowel or on its bare
@@ -208,6 +209,8 @@ def _candidates(syl: _Syl, before: str, written: str) -> list[tuple[str, int]]:
             out += [(a, _VOWEL) for a in (*vdash, *bare)]
         else:
             out += [(a, _VOWEL) for a in (f"{before} {vk}", f"{before} {vr}", *bare, *vdash)]
+        # last: the vowel as a VCV bank records it after any other vowel ("a え")
+        out += [(f"{x} {vk}", _VOWEL) for x in "aiueon" if x != before]
     return _dedupe(out)
 
 
