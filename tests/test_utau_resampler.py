@@ -723,3 +723,24 @@ def test_real_sample_cache_round_trip(shared_data, tmp_path):
     assert 80_000 < per_second < 130_000   # about 108 kB per second of sample
     assert same_analysis(AnalysisCache(tmp_path).get(path), a)
 
+
+
+def test_sings_at_another_rate_directly_with_the_same_pitch_level_and_formants():
+    from voicebanks import RATE, sung_sample
+
+    an = analyse_samples(sung_sample("a"), sample_rate_hz=RATE)
+    req = ResampleRequest(offset_ms=0.0, consonant_ms=100.0, cutoff_ms=-1100.0, length_ms=1500.0,
+                          flags="P0")
+    target = np.full(400, 196.0)
+    a = resample(an, req, target).astype(np.float64)
+    b = resample(an, req, target, output_rate_hz=48000).astype(np.float64)
+    assert len(a) == round(1.5 * 44100) and len(b) == round(1.5 * 48000)
+    assert 20 * np.log10(np.sqrt(np.mean(b ** 2)) / np.sqrt(np.mean(a ** 2))) == pytest.approx(0, abs=0.5)
+    f0 = harvest_f0_hz(b, sample_rate_hz=48000, frame_period_s=0.005)
+    mid = f0[60:240]
+    assert np.median(np.abs(1200 * np.log2(mid[mid > 0] / 196.0))) < 10
+    sa = np.abs(np.fft.rfft(a[22050:44100] * np.hanning(22050)))
+    sb = np.abs(np.fft.rfft(b[24000:48000] * np.hanning(24000)))
+    ca = np.sum(np.fft.rfftfreq(22050, 1 / 44100) * sa) / np.sum(sa)
+    cb = np.sum(np.fft.rfftfreq(24000, 1 / 48000) * sb) / np.sum(sb)
+    assert cb == pytest.approx(ca, rel=0.05)

@@ -40,7 +40,8 @@ def folder_voice(folder: str | os.PathLike, settings: "VoiceSettings", *,
     from .voicebank import load_voicebank
 
     bank = load_voicebank(folder)
-    return UtauVoice(bank, name=name or os.fspath(folder), cache=make_cache(settings))
+    return UtauVoice(bank, name=name or os.fspath(folder), cache=make_cache(settings),
+                     vocoder=settings.vocoder)
 
 
 def installed_info(bank: "InstalledBank") -> SingerInfo:

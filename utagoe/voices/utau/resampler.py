@@ -255,18 +255,41 @@ def _reference_log2_f0(analysis: SampleAnalysis, start_ms: float, end_ms: float)
     return float(np.median(np.log2(voiced)))
 
 
-def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: np.ndarray) -> np.ndarray:
+def _remap_bins(spectra: np.ndarray, *, from_rate_hz: int, to_rate_hz: int) -> np.ndarray:
+    """Rows of a spectrum on the bins of one rate's WORLD FFT, moved onto another's
+    (linear interpolation in frequency; above the old Nyquist the top bin holds)."""
+    from ...dsp.world import world_fft_size
+
+    bins_in = spectra.shape[1]
+    fft_out = world_fft_size(sample_rate_hz=to_rate_hz)
+    f_out = np.arange(fft_out // 2 + 1) * (to_rate_hz / fft_out)
+    pos = np.minimum(f_out / (from_rate_hz / (2 * (bins_in - 1))), bins_in - 1)
+    j0 = np.floor(pos).astype(np.intp)
+    j1 = np.minimum(j0 + 1, bins_in - 1)
+    w = pos - j0
+    return spectra[:, j0] * (1 - w) + spectra[:, j1] * w
+
+
+def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: np.ndarray, *,
+             output_rate_hz: int | None = None, vocoder: str = "world",
+             seed: int = 0) -> np.ndarray:
     """The request's region of the analysed sample sung at ``f0_target_hz`` (one
     value per 5 ms frame of the output, frame k at ``k * 5 ms`` after the offset
     point, at least ``ceil(length_ms / 5)`` values; later frames hold the last).
-    Returns float32 mono samples at ``analysis.sample_rate_hz``, exactly
-    ``round(length_ms * rate / 1000)`` of them, synthesised by WORLD (our own
+    Returns float32 mono samples at ``output_rate_hz`` (default
+    ``analysis.sample_rate_hz``; another rate is sung directly, the envelope and
+    aperiodicity moved onto its frequency bins, so no audio resampling is needed),
+    through ``vocoder`` (:mod:`utagoe.dsp.vocoders`; ``seed`` seeds its noise),
+    exactly ``round(length_ms * rate / 1000)`` of them, synthesised by WORLD (our own
     vocoder needs a whole number of samples a frame, and 5 ms at 44.1 kHz is
     220.5). Deterministic. Raises :class:`ResampleError` when the region is
     outside the sample."""
+    from ...dsp.vocoders import check_vocoder, vocode_frames
     from ...dsp.world import world_synthesize
 
-    rate = analysis.sample_rate_hz
+    check_vocoder(vocoder)
+    in_rate = analysis.sample_rate_hz
+    rate = int(output_rate_hz) if output_rate_hz else in_rate
     period_s = analysis.frame_period_s
     period_ms = period_s * 1000.0
     n_out = round(request.length_ms * rate / 1000.0)
@@ -303,9 +326,14 @@ def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: n
     g = flags.value("g")
     if g != 0:
         log_env = _warp_frequency(log_env, 10.0 ** (-g / 200.0))
-    envelope = np.exp(log_env)
     a0 = analysis.aperiodicity[i0]
     ap = a0 + w * (analysis.aperiodicity[i1] - a0)
+    if rate != in_rate:
+        # the same spectrum on the output rate's bins; WORLD's power envelope scales
+        # with the rate, so the level stays
+        log_env = _remap_bins(log_env, from_rate_hz=in_rate, to_rate_hz=rate) + math.log(rate / in_rate)
+        ap = _remap_bins(ap, from_rate_hz=in_rate, to_rate_hz=rate)
+    envelope = np.exp(log_env)
 
     # pitch: the target on the sample's voiced frames, with some of its own movement
     src_f0 = analysis.f0_hz
@@ -331,7 +359,16 @@ def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: n
         ap = np.where(voiced[:, None], breathy, ap)
     ap = np.clip(ap, 0.0, 1.0)
 
-    y = world_synthesize(f0, envelope, ap, sample_rate_hz=rate, frame_period_s=period_s)[:n_out]
+    if vocoder == "world":
+        y = world_synthesize(f0, envelope, ap, sample_rate_hz=rate, frame_period_s=period_s)
+    else:
+        if abs(rate * period_s - round(rate * period_s)) > 1e-9:
+            raise InvalidValueError(f"the {vocoder!r} vocoder needs a whole number of samples per "
+                                    f"{period_ms:g} ms frame; {rate} Hz gives {rate * period_s:g}: "
+                                    "sing at 48000 Hz or use the 'world' vocoder")
+        y = vocode_frames(vocoder, f0, envelope, ap, sample_rate_hz=rate, frame_period_s=period_s,
+                          seed=seed)
+    y = y[:n_out]
     if y.size < n_out:
         y = np.concatenate([y, np.zeros(n_out - y.size)])
     y = np.nan_to_num(y, nan=0.0, posinf=0.0, neginf=0.0)

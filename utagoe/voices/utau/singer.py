@@ -28,13 +28,16 @@ from ...model.curves import Curve
 from ...phrase.phrase import RenderPhrase
 from ..base import PhraseVoice, RenderJob, SingerInfo, digest
 from .aliases import AliasRequest, NoteAliases, resolve_phrase
-from .analysis import ANALYSIS_RATE_HZ, ANALYSIS_VERSION, AnalysisCache
+from .analysis import ANALYSIS_VERSION, AnalysisCache
 from .placement import Unit, place_units
 from .resampler import ResampleRequest, resample
 from .voicebank import OtoEntry, Voicebank
 
 #: bump when what a phrase sounds like changes for the same bank and score
-SINGER_VERSION = 1
+SINGER_VERSION = 2
+#: the rate a voicebank sings at: the mix's default, so no audio is resampled
+#: (the resampler sings there directly from the 44.1 kHz analysis)
+OUTPUT_RATE_HZ = 48000
 #: output frames of the pitch handed to the resampler
 PITCH_FRAME_S = 0.005
 #: phrases whose resolved aliases a voice remembers
@@ -99,14 +102,16 @@ class UtauPhraseJob:
     end_s: float
     pitch: Curve
     cache: AnalysisCache
+    #: the vocoder each sample is sung through (:mod:`utagoe.dsp.vocoders`)
+    vocoder: str = "utagoe"
 
     def run(self, *, cancel: CancelToken | None = None) -> Audio:
-        rate = ANALYSIS_RATE_HZ
+        rate = OUTPUT_RATE_HZ
         total = int(round((self.end_s - self.start_s) * rate))
         buf = np.zeros(total, dtype=np.float64)
-        for unit in self.units:
+        for k, unit in enumerate(self.units):
             check(cancel)
-            sung = self._sing(unit)
+            sung = self._sing(unit, seed=k)
             first = int(round((unit.start_s - self.start_s) * rate))
             lo, hi = max(first, 0), min(first + len(sung), total)
             if hi <= lo:
@@ -120,8 +125,8 @@ class UtauPhraseJob:
             buf[lo:hi] += piece
         return Audio(buf.astype(np.float32)[None, :], rate)
 
-    def _sing(self, unit: Unit) -> np.ndarray:
-        rate = ANALYSIS_RATE_HZ
+    def _sing(self, unit: Unit, *, seed: int) -> np.ndarray:
+        rate = OUTPUT_RATE_HZ
         e, note = unit.entry, unit.note
         length_s = unit.length_s + unit.skip_s
         frames = int(math.ceil(length_s / PITCH_FRAME_S)) + 1
@@ -137,7 +142,8 @@ class UtauPhraseJob:
                 velocity_pct=_clamp(note.velocity_pct, 0.0, 200.0),
                 intensity_pct=_clamp(note.intensity_pct, 0.0, 1000.0),
                 modulation_pct=_clamp(note.modulation_pct, -200.0, 200.0), flags=note.flags)
-            out = np.asarray(resample(self.cache.get(e.wav_path), request, _midi_to_hz(midi)),
+            out = np.asarray(resample(self.cache.get(e.wav_path), request, _midi_to_hz(midi),
+                                      output_rate_hz=rate, vocoder=self.vocoder, seed=seed),
                              dtype=np.float64)
         except (VoiceError, InvalidValueError) as exc:
             raise VoiceError(f"{e.source}: alias {e.alias!r} for {note.describe()}: {exc}") from None
@@ -162,10 +168,12 @@ class UtauPhraseJob:
 class UtauVoice(PhraseVoice):
     """A voicebank folder that sings (see the module documentation)."""
 
-    sample_rate_hz = ANALYSIS_RATE_HZ
+    sample_rate_hz = OUTPUT_RATE_HZ
 
-    def __init__(self, bank: Voicebank, *, name: str, cache: AnalysisCache) -> None:
+    def __init__(self, bank: Voicebank, *, name: str, cache: AnalysisCache,
+                 vocoder: str = "utagoe") -> None:
         self.bank = bank
+        self.vocoder = vocoder
         self.info = bank_info(bank, name)
         self.cache = cache
         self._durations_ms: dict[Path, float | str] = {}
@@ -178,7 +186,7 @@ class UtauVoice(PhraseVoice):
     # -- the contract ------------------------------------------------------------------
 
     def settings_key(self) -> str:
-        return self._stamp
+        return f"{self._stamp}|{self.vocoder}"
 
     def check(self, phrases: Sequence[RenderPhrase], *, where: str = "") -> list[str]:
         """Resolve every phrase's lyrics and check the samples they need; returns the
@@ -203,7 +211,7 @@ class UtauVoice(PhraseVoice):
         return bool(lyric.strip()) and lyric in self.bank.entries
 
     def cache_keys(self, phrases: Sequence[RenderPhrase]) -> list[str]:
-        own = f"utau|{SINGER_VERSION}|{ANALYSIS_VERSION}|{self.info.name}|{self._stamp}"
+        own = f"utau|{SINGER_VERSION}|{ANALYSIS_VERSION}|{self.info.name}|{self.settings_key()}"
         keys = []
         for phrase in phrases:
             aliases, _ = self._resolve(phrase)
@@ -226,7 +234,8 @@ class UtauVoice(PhraseVoice):
     def job(self, phrase: RenderPhrase) -> UtauPhraseJob:
         aliases, _ = self._resolve(phrase)
         units = tuple(place_units(phrase.notes, aliases))
-        return UtauPhraseJob(units, phrase.start_s, phrase.end_s, phrase.pitch, self.cache)
+        return UtauPhraseJob(units, phrase.start_s, phrase.end_s, phrase.pitch, self.cache,
+                             self.vocoder)
 
     # -- inside ------------------------------------------------------------------------
 
