@@ -151,6 +151,53 @@ def vowel_distances(bank: str, xml: Path, wav: Path, cache_dir: Path) -> tuple[f
     return float(np.mean(own)), float(np.mean(other))
 
 
+def source_reference(bank: str, xml: Path, work: Path, cache_dir: Path) -> dict:
+    """The scorecard of the bank's own samples, unchanged: each note's sample (the
+    alias the render used) from its preutterance point, at its recorded pitch,
+    with a rest between notes. What the scorecard makes of the voice itself."""
+    import soundfile
+
+    import utagoe
+    from utagoe.model import Note, Project, Tempo, Track
+    from utagoe.model.units import hz_to_midi
+    from utagoe.rendering.plan import plan_render
+    from utagoe.settings import RenderSettings, VoiceSettings
+    from utagoe.voices.registry import default_voices
+    from utagoe.voices.utau.analysis import AnalysisCache, read_sample
+
+    vs = VoiceSettings(analysis_cache_dir=str(cache_dir.parent))
+    reg = default_voices(vs, plugins=False)
+    plan = plan_render(utagoe.load(xml), singer=bank, settings=RenderSettings(voice=vs), voices=reg)
+    voice = plan.tracks[0].voice
+    cache = AnalysisCache(cache_dir)
+    rate, tick_s = 44100, 60.0 / 60 / 480  # 60 bpm: one tick is 1/480 s
+    pieces, notes, t = [np.zeros(int(0.5 * rate))], [], 0.5
+    for phrase in plan.tracks[0].phrases:
+        aliases, _ = voice._resolve(phrase)  # noqa: SLF001 (a benchmark may look inside)
+        for n, a in zip(phrase.notes, aliases):
+            if a is None or not a.parts:
+                continue
+            e = a.parts[0]
+            x, sr = read_sample(e.wav_path)
+            an = cache.get(e.wav_path)
+            start = e.offset_ms + e.preutter_ms
+            end = min(e.end_ms(an.duration_ms), start + 600.0)
+            f0 = an.f0_hz[int(start / 5):int(end / 5)]
+            if end - start < 150 or not np.any(f0 > 0):
+                continue
+            seg = x[int(start * sr / 1000):int(end * sr / 1000)]
+            ramp = np.minimum(1, np.minimum(np.arange(len(seg)), np.arange(len(seg))[::-1]) / 220)
+            pieces += [seg * ramp, np.zeros(int(0.3 * rate))]
+            k0 = int(round(t / tick_s))
+            k1 = int(round((t + len(seg) / sr) / tick_s))
+            notes.append(Note(k0, k1 - k0, int(round(float(np.median(hz_to_midi(f0[f0 > 0]))))), n.lyric))
+            t += len(seg) / sr + 0.3
+    wav, ref_xml = work / f"{xml.stem}-source.wav", work / f"{xml.stem}-source.musicxml"
+    soundfile.write(wav, np.concatenate(pieces), rate)
+    utagoe.save(Project((Track("source", tuple(notes)),), tempos=(Tempo(0, 60.0),)), ref_xml)
+    return scorecard(wav, ref_xml)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -171,7 +218,7 @@ def main() -> None:
         n_notes = sum(len(p) for p in phrases)
         n_short = len(phrases[0])
         env = dict(os.environ, UTAGOE_CONFIG_DIR=str(work / "config"))
-        cold, warm, builtin, warm_short = [], [], [], []
+        cold, warm, builtin, warm_short, cold2 = [], [], [], [], []
         for r in range(args.runs):
             env_c = dict(env, UTAGOE_CACHE_DIR=str(work / f"cache{k}-{r}"))
             out = work / f"out{k}.wav"
@@ -180,23 +227,28 @@ def main() -> None:
             warm_short.append(run_cli(["render", str(short), "-o", str(work / "s.wav"), "--singer", bank,
                                        "-j", "1", "-q"], env_c))
             builtin.append(run_cli(["render", str(xml), "-o", str(work / f"b{k}.wav"), "-j", "1", "-q"], env_c))
+            env_2 = dict(env, UTAGOE_CACHE_DIR=str(work / f"cache{k}-{r}-j2"))
+            cold2.append(run_cli(["render", str(xml), "-o", str(work / "j2.wav"), "--singer", bank, "-j", "2",
+                                  "-q"], env_2))
         import soundfile
 
         dur = soundfile.info(work / f"out{k}.wav").duration
-        c, w, b, ws = (statistics.median(x) for x in (cold, warm, builtin, warm_short))
+        c, w, b, ws, c2 = (statistics.median(x) for x in (cold, warm, builtin, warm_short, cold2))
         per_note_ms = 1000 * (w - ws) / max(1, n_notes - n_short)
         card = scorecard(work / f"out{k}.wav", xml)
         own, other = vowel_distances(bank, xml, work / f"out{k}.wav", work / f"cache{k}-0/utau-analysis")
+        ref = source_reference(bank, xml, work, work / f"cache{k}-0/utau-analysis")
         rows.append((label, n_notes, dur, c, w, b, per_note_ms, card, own, other))
         p = card.get("pitch", {}).get("harvest", {})
         t = card.get("timing", {})
         v = card.get("vowels", {})
         h = card.get("hygiene", {})
-        print(f"{label}: {n_notes} notes, {dur:.1f} s | cold {c:.2f} s ({c / b:.2f} of song070), "
+        print(f"{label}: {n_notes} notes, {dur:.1f} s | cold {c:.2f} s ({c / b:.2f} of song070; -j 2 {c2:.2f} s), "
               f"warm {w:.2f} s ({w / b:.2f} of song070, {w / dur:.3f} of real time), song070 {b:.2f} s | "
               f"{per_note_ms:.0f} ms per note warm | within 50 c {p.get('frames_within_50c_pct')}, "
               f"onset p95 {t.get('p95_abs_offset_ms')} ms, vowels {v.get('accuracy')}, "
-              f"clicks {h.get('clicks')} | envelope vs own vowel {own:.1f} dB, vs other vowels {other:.1f} dB",
+              f"clicks {h.get('clicks')} (the bank's own samples: vowels "
+              f"{ref.get('vowels', {}).get('accuracy')}) | envelope vs own vowel {own:.1f} dB, vs other vowels {other:.1f} dB",
               flush=True)
 
 
