@@ -109,8 +109,7 @@ def install_voicebank(folder: str | os.PathLike, *, name: str | None = None,
 
     root = Path(folder).resolve()
     bank = _load(root)
-    first = next((ln.strip() for ln in bank.licence.splitlines() if ln.strip()), "")
-    entry = InstalledBank(name or root.name, str(root), bank.name, bank.author, first[:120])
+    entry = InstalledBank(name or root.name, str(root), bank.name, bank.author, bank.licence_line)
     if entry.name == "song070" or "/" in entry.name or os.sep in entry.name or not entry.name.strip():
         from .errors import UtagoeError
 

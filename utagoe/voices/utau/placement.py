@@ -27,6 +27,7 @@ from typing import Sequence
 
 from ...phrase.phrase import PhraseNote
 from .aliases import NoteAliases
+from .resampler import velocity_factor
 from .voicebank import OtoEntry
 
 #: longest an ending sample (``a R``) sounds after its note
@@ -57,11 +58,6 @@ class Unit:
     @property
     def end_s(self) -> float:
         return self.start_s + self.length_s
-
-
-def velocity_factor(velocity_pct: float) -> float:
-    """UTAU's consonant speed: 100 % = 1, 200 % = half as long, 0 % = twice."""
-    return float(2.0 ** ((100.0 - velocity_pct) / 100.0))
 
 
 @dataclass(slots=True)

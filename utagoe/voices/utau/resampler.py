@@ -100,6 +100,13 @@ class ResampleError(VoiceError):
     reports it with the oto.ini line."""
 
 
+def velocity_factor(velocity_pct: float) -> float:
+    """UTAU's consonant velocity as a length factor, ``2 ** ((100 - velocity) / 100)``:
+    100 % keeps the length, 200 % halves it, 0 % doubles it (the consonant here; the
+    preutterance and overlap in the placement of notes)."""
+    return float(2.0 ** ((100.0 - velocity_pct) / 100.0))
+
+
 @dataclass(frozen=True, slots=True)
 class ResampleRequest:
     """One resampler call, UTAU's parameters (see the module documentation)."""
@@ -126,8 +133,8 @@ class ResampleRequest:
 
     @property
     def consonant_scale(self) -> float:
-        """How much longer the fixed region lasts in the output: ``2 ** ((100 - velocity) / 100)``."""
-        return float(2.0 ** ((100.0 - self.velocity_pct) / 100.0))
+        """How much longer the fixed region lasts in the output (:func:`velocity_factor`)."""
+        return velocity_factor(self.velocity_pct)
 
 
 # --------------------------------------------------------------------------- flags

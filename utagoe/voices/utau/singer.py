@@ -49,10 +49,9 @@ EDGE_FADE_S = 0.005
 def bank_info(bank: Voicebank, name: str) -> SingerInfo:
     """What ``utagoe singers`` shows of a voicebank."""
     credit = bank.author or "the voicebank's author (see its readme)"
-    first = next((ln.strip() for ln in bank.licence.splitlines() if ln.strip()), "")
     return SingerInfo(
         name=name, display_name=bank.name, language="ja",
-        licence=first[:120] or "see the voicebank's readme and terms",
+        licence=bank.licence_line or "see the voicebank's readme and terms",
         credit=credit, description=f"UTAU voicebank at {bank.root}")
 
 
@@ -88,7 +87,7 @@ def _clamp(v: float, lo: float, hi: float) -> float:
     return min(max(float(v), lo), hi)
 
 
-def _ramp(n: int, fade: int, *, rising: bool) -> np.ndarray:
+def _ramp(fade: int, *, rising: bool) -> np.ndarray:
     r = (np.arange(fade) + 0.5) / fade
     return r if rising else r[::-1]
 
@@ -119,9 +118,9 @@ class UtauPhraseJob:
             piece = sung[lo - first:hi - first].astype(np.float64)
             fade = min(int(EDGE_FADE_S * rate), len(piece) // 2)
             if first < 0 and fade:  # cut by the phrase's start
-                piece[:fade] *= _ramp(len(piece), fade, rising=True)
+                piece[:fade] *= _ramp(fade, rising=True)
             if first + len(sung) > total and fade:  # cut by the phrase's end
-                piece[-fade:] *= _ramp(len(piece), fade, rising=False)
+                piece[-fade:] *= _ramp(fade, rising=False)
             buf[lo:hi] += piece
         return Audio(buf.astype(np.float32)[None, :], rate)
 
@@ -159,9 +158,9 @@ class UtauPhraseJob:
         fi = min(int(round(unit.fade_in_s * rate)), n // 2)
         fo = min(int(round(unit.fade_out_s * rate)), n // 2)
         if fi:
-            out[:fi] *= _ramp(n, fi, rising=True)
+            out[:fi] *= _ramp(fi, rising=True)
         if fo:
-            out[-fo:] *= _ramp(n, fo, rising=False)
+            out[-fo:] *= _ramp(fo, rising=False)
         return out
 
 

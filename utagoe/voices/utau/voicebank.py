@@ -239,6 +239,12 @@ class Voicebank:
     #: every file or entry skipped, one sentence each, naming file and line
     warnings: tuple[str, ...]
 
+    @property
+    def licence_line(self) -> str:
+        """The first non-empty line of the terms (at most 120 characters), "" if none."""
+        first = next((ln.strip() for ln in self.licence.splitlines() if ln.strip()), "")
+        return first[:120]
+
     def get(self, alias: str) -> OtoEntry | None:
         """The first entry of ``alias``, or None."""
         found = self.entries.get(alias)
