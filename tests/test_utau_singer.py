@@ -31,7 +31,7 @@ from utagoe.voices.registry import default_voices
 from utagoe.voices.utau.aliases import NoteAliases
 from utagoe.voices.utau.catalogue import resolve_source_singer
 from utagoe.voices.utau.placement import MIN_FADE_S, place_units
-from utagoe.voices.utau.resampler import velocity_factor
+from utagoe.timing.align import velocity_factor
 from utagoe.voices.utau.singer import envelope_gain
 from utagoe.voices.utau.voicebank import OtoEntry
 

@@ -24,10 +24,11 @@ _WHERE = {
     "UtagoeError": ".errors", "ScoreFormatError": ".errors", "LyricsError": ".errors",
     "VoiceError": ".errors", "InvalidValueError": ".errors", "RenderCancelled": ".errors",
     "Note": ".model.score", "Project": ".model.score", "Tempo": ".model.score",
-    "TimeSignature": ".model.score", "Track": ".model.score",
+    "TimeSignature": ".model.score", "Track": ".model.score", "TrackCurve": ".model.score",
+    "PitchPoint": ".model.score", "Vibrato": ".model.score",
     "ReadOptions": ".formats.options",
     "RenderSettings": ".settings", "PhraseSettings": ".settings", "VoiceSettings": ".settings",
-    "MixSettings": ".settings",
+    "MixSettings": ".settings", "ControlSettings": ".settings",
     "TimingSettings": ".timing.align", "PitchSettings": ".expression.pitch",
     "HTSTuning": ".voices.hts.tuning",
     "RenderCache": ".rendering.cache", "RenderResult": ".rendering.engine",
@@ -59,9 +60,9 @@ if TYPE_CHECKING:
                          UtagoeError, VoiceError)
     from .expression.pitch import PitchSettings
     from .formats.options import ReadOptions
-    from .model.score import Note, Project, Tempo, TimeSignature, Track
+    from .model.score import Note, PitchPoint, Project, Tempo, TimeSignature, Track, TrackCurve, Vibrato
     from .rendering.cache import RenderCache
     from .rendering.engine import RenderResult, TrackAudio
-    from .settings import MixSettings, PhraseSettings, RenderSettings, VoiceSettings
+    from .settings import ControlSettings, MixSettings, PhraseSettings, RenderSettings, VoiceSettings
     from .timing.align import TimingSettings
     from .voices.hts.tuning import HTSTuning

@@ -77,7 +77,8 @@ def _cmd_render(args) -> int:
     import utagoe
 
     from .audio import AUDIO_FORMATS
-    from .settings import RenderSettings, VoiceSettings
+    from .expression.pitch import PitchSettings
+    from .settings import ControlSettings, RenderSettings, VoiceSettings
 
     out = Path(args.output)
     if out.suffix.lower() not in AUDIO_FORMATS:
@@ -85,8 +86,12 @@ def _cmd_render(args) -> int:
     _check_output(args, out)
     if args.jobs < 1:
         raise UtagoeError(f"--jobs must be at least 1, got {args.jobs}")
+    controls = ControlSettings(dynamics_db=args.dynamics, breathiness=args.breathiness,
+                               gender=args.gender, tension=args.tension, voicing=args.voicing,
+                               velocity_pct=args.velocity)
     settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs,
-                              voice=VoiceSettings(vocoder=args.vocoder))
+                              voice=VoiceSettings(vocoder=args.vocoder),
+                              pitch=PitchSettings(style=args.pitch_style), controls=controls)
     project = utagoe.load(args.input, _read_options(args), format=args.format)
     show_bar = args.progress or (not args.quiet and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr, min_total=1 if args.progress else 8)
@@ -166,6 +171,10 @@ def _cmd_convert(args) -> int:
     if not writer.keeps_expression and (has_drawn or has_curves):
         _warn(f"{writer.name} cannot hold pitch curves, vibratos, expression curves, track "
               "volume and pan; they are left out")
+    if any(n.portamento_ms is not None or n.portamento_offset_ms is not None or n.tuning_cents
+           for t in project.tracks for n in t.notes):
+        _warn(f"{writer.name} cannot hold the notes' own portamento and tuning offsets; "
+              "they are left out")
     if not args.quiet:
         n = sum(len(t.notes) for t in project.tracks)
         print(f"{out}: {writer.name}, {len(project.tracks)} track(s), {n} notes", file=sys.stderr)
@@ -176,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser; its help lists what the registries hold (formats, writers,
     singers, vocoders), never a hand-written copy."""
     from .dsp.vocoders import VOCODERS
+    from .expression.pitch import PITCH_STYLES
     from .formats import default_registry
     from .voices.registry import default_voices
 
@@ -211,6 +221,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"singer: {singer_names}, or an UTAU voicebank folder (see 'utagoe singers')")
     r.add_argument("--vocoder", default="utagoe", choices=VOCODERS,
                    help="vocoder that turns the singer's frames into sound (default: utagoe)")
+    r.add_argument("--pitch-style", default="natural", choices=PITCH_STYLES,
+                   help="automatic pitch: 'natural' (default: transitions shaped by the "
+                        "interval, vibrato that varies from note to note, fine fluctuation), "
+                        "'expressive' (more of all that), 'plain' (steps with short transitions, "
+                        "no vibrato or drift: for drawing everything yourself)")
+    voice = r.add_argument_group("voice controls (OpenUtau's units; a project's own curves add to them)")
+    voice.add_argument("--dynamics", type=float, default=0.0, metavar="DB",
+                       help="louder or softer singing, with its brightness: -24..12 dB (default 0)")
+    voice.add_argument("--breathiness", type=float, default=0.0, metavar="N",
+                       help="-100 (clean) .. 100 (breathy, near a whisper); default 0")
+    voice.add_argument("--gender", type=float, default=0.0, metavar="N",
+                       help="formant shift: -100 (brighter, younger) .. 100 (deeper); default 0")
+    voice.add_argument("--tension", type=float, default=0.0, metavar="N",
+                       help="-100 (lax, soft) .. 100 (pressed, bright); default 0")
+    voice.add_argument("--voicing", type=float, default=100.0, metavar="N",
+                       help="100 (voiced, default) .. 0 (a whisper)")
+    voice.add_argument("--velocity", type=float, default=100.0, metavar="PCT",
+                       help="consonant speed: 0..200 %% (200: consonants half as long); default 100")
     r.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                    help="processes that sing phrases at once (default and most: one per core; "
                         "the output is the same whatever the number)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .dsp.controls import VOICE_CONTROL_RANGES
 from .dsp.vocoders import VOCODERS
 from .expression.pitch import PitchSettings
 from .timing.align import TimingSettings
@@ -45,12 +46,16 @@ class VoiceSettings:
     #: where UTAU voicebanks keep the analysis of their samples: "" the default
     #: folder (``$UTAGOE_CACHE_DIR``, else ``~/.cache/utagoe``), None no disk cache
     analysis_cache_dir: str | None = ""
+    #: where the built-in singer keeps a compact copy of its voice file, checked
+    #: against the file's hash on every load: "" the default folder, None no copy
+    voice_cache_dir: str | None = ""
 
     def __post_init__(self) -> None:
         check_choice("VoiceSettings", "vocoder", self.vocoder, VOCODERS)
         check_instance("VoiceSettings", "hts", self.hts, HTSTuning)
-        if self.analysis_cache_dir is not None:
-            check_text("VoiceSettings", "analysis_cache_dir", self.analysis_cache_dir)
+        for name in ("analysis_cache_dir", "voice_cache_dir"):
+            if getattr(self, name) is not None:
+                check_text("VoiceSettings", name, getattr(self, name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,40 @@ class MixSettings:
                                            "peak_dbfs": (-120.0, 0.0)})
 
 
+#: the voice controls, OpenUtau's units: name -> (lowest, highest, neutral); the
+#: frame controls are :mod:`utagoe.dsp.controls`'s, velocity times consonants
+CONTROL_RANGES: dict[str, tuple[float, float, float]] = {
+    **VOICE_CONTROL_RANGES, "velocity_pct": (0.0, 200.0, 100.0)}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSettings:
+    """The voice controls for the whole song (the CLI's ``--dynamics`` ...), in
+    OpenUtau's units; a project's own curves and note values add to them.
+
+    ``dynamics_db``: louder or softer singing, with its brightness (-24..12 dB).
+    ``breathiness``: -100 (clean) .. 100 (breathy, near a whisper).
+    ``gender``: -100 (brighter, higher formants) .. 100 (deeper), as UTAU's ``g``.
+    ``tension``: -100 (lax) .. 100 (pressed, more high harmonics).
+    ``voicing``: 100 (voiced) .. 0 (a whisper).
+    ``velocity_pct``: consonant speed, 0..200 (200: consonants half as long).
+    """
+
+    dynamics_db: float = 0.0
+    breathiness: float = 0.0
+    gender: float = 0.0
+    tension: float = 0.0
+    voicing: float = 100.0
+    velocity_pct: float = 100.0
+
+    def __post_init__(self) -> None:
+        check_fields(self, "ControlSettings",
+                     {name: (lo, hi) for name, (lo, hi, _) in CONTROL_RANGES.items()})
+
+    def is_neutral(self, name: str) -> bool:
+        return getattr(self, name) == CONTROL_RANGES[name][2]
+
+
 @dataclass(frozen=True, slots=True)
 class RenderSettings:
     timing: TimingSettings = field(default_factory=TimingSettings)
@@ -73,6 +112,8 @@ class RenderSettings:
     phrase: PhraseSettings = field(default_factory=PhraseSettings)
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     mix: MixSettings = field(default_factory=MixSettings)
+    #: voice controls for the whole song
+    controls: ControlSettings = field(default_factory=ControlSettings)
     #: sing unknown lyrics as the nearest vowel (with warnings) instead of failing
     lenient_lyrics: bool = False
     #: lyrics language of the phonemizer; must be the language the singer sings
@@ -86,7 +127,7 @@ class RenderSettings:
     def __post_init__(self) -> None:
         for name, kind in (("timing", TimingSettings), ("pitch", PitchSettings),
                            ("phrase", PhraseSettings), ("voice", VoiceSettings),
-                           ("mix", MixSettings)):
+                           ("mix", MixSettings), ("controls", ControlSettings)):
             check_instance("RenderSettings", name, getattr(self, name), kind)
         check_bool("RenderSettings", "lenient_lyrics", self.lenient_lyrics)
         if not check_text("RenderSettings", "language", self.language).strip():

@@ -34,6 +34,12 @@ What is read, and how (see ``../shared/data/FORMATS.md`` section 6):
   its depth is the swing from crest to trough or from the centre; utagoe reads it
   as **crest to trough**: ``depth_cents = dF0Vbr * 100 / 2`` (the default gives
   +-50 cents, a usual singer's vibrato).
+* Note pitch transition, from the note's ``attributes``: ``tF0Offset`` (the
+  transition's centre, s from the note's start), ``tF0Left`` / ``tF0Right`` (its
+  time before and after the centre, s; one not given: 0.07 s, an approximation)
+  become ``Note.portamento_ms = (left + right) * 1000`` and
+  ``Note.portamento_offset_ms = (offset - left) * 1000``. ``dF0Left`` /
+  ``dF0Right`` (the depths of SV's preparation and overshoot) are not read.
 * Parameter curves of each group (``parameters.<name>.points`` is a flat list
   ``[blicks, value, blicks, value, ...]``, ``mode`` linear, cubic or cosine) become
   track curves with the group's offset applied; cubic (Catmull-Rom, an
@@ -90,6 +96,10 @@ DEFAULT_VIBRATO_RIGHT_S = 0.2
 DEFAULT_VIBRATO_DEPTH_SEMITONES = 1.0
 DEFAULT_VIBRATO_RATE_HZ = 5.5
 DEFAULT_VIBRATO_PHASE_RAD = 0.0
+#: SV's pitch transition: its centre ``tF0Offset`` s after the note starts, reaching
+#: ``tF0Left`` s before it and ``tF0Right`` s after (a side not given: about 0.07 s)
+_TRANSITION_KEYS = ("tF0Offset", "tF0Left", "tF0Right")
+DEFAULT_TRANSITION_SIDE_S = 0.07
 _VIBRATO_KEYS = ("tF0VbrStart", "tF0VbrLeft", "tF0VbrRight", "dF0Vbr", "fF0Vbr", "pF0Vbr")
 #: SV parameter -> (utagoe curve name, default value outside the curve's points)
 CURVES = {
@@ -584,10 +594,29 @@ def _read_note(raw: object, where: str, source: str, pl: _Placement, axis: TimeA
         return "early"
     detune = _optional(ctx, n, "detune", where, _number, 0.0, "no detune", lo=-1200.0, hi=1200.0)
     vibrato = _note_vibrato(n, where, start, end, axis, ctx)
+    portamento_ms, offset_ms = _note_transition(n, where, ctx)
     note = Note(start_ticks=start, duration_ticks=end - start, pitch=pitch,
                 lyric=lyric_from_file(lyric_raw), source=source,
-                vibrato=vibrato, phonemes=tuple(phon_raw.split()))
+                vibrato=vibrato, phonemes=tuple(phon_raw.split()),
+                portamento_ms=portamento_ms, portamento_offset_ms=offset_ms)
     return note, detune
+
+
+def _note_transition(n: dict, where: str, ctx: _Ctx) -> tuple[float | None, float | None]:
+    """The note's own pitch transition into it (``tF0Offset``, ``tF0Left``,
+    ``tF0Right``, seconds) as (length ms, start ms from the note's start); (None,
+    None) when the note sets none of them."""
+    attrs = n.get("attributes")
+    if not isinstance(attrs, dict) or not any(k in attrs for k in _TRANSITION_KEYS):
+        return None, None
+    w = f"{where}.attributes"
+    then = "SV's default used"
+    offset_s = _optional(ctx, attrs, "tF0Offset", w, _number, 0.0, then, lo=-10.0, hi=10.0)
+    left_s = _optional(ctx, attrs, "tF0Left", w, _number, DEFAULT_TRANSITION_SIDE_S, then,
+                       lo=0.0, hi=5.0)
+    right_s = _optional(ctx, attrs, "tF0Right", w, _number, DEFAULT_TRANSITION_SIDE_S, then,
+                        lo=0.0, hi=5.0)
+    return (left_s + right_s) * 1000.0, (offset_s - left_s) * 1000.0
 
 
 def _note_vibrato(n: dict, where: str, start: int, end: int, axis: TimeAxis,

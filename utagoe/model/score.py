@@ -111,8 +111,20 @@ class Note:
     flags: str = ""
     #: UTAU envelope ``p1,p2,p3,v1,v2,v3,v4[,p4[,p5,v5]]`` (ms and %), empty if unset
     envelope: tuple[float, ...] = ()
+    #: the note's own pitch transition into it: its length, and where it starts
+    #: relative to the note's start (negative: before); None: the automatic one
+    portamento_ms: float | None = None
+    portamento_offset_ms: float | None = None
+    #: the note is sung this many cents off its written pitch (its vibrato centred there)
+    tuning_cents: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.portamento_ms is not None:
+            check_number("Note", "portamento_ms", self.portamento_ms, lo=0.0, hi=10_000.0)
+        if self.portamento_offset_ms is not None:
+            check_number("Note", "portamento_offset_ms", self.portamento_offset_ms,
+                         lo=-10_000.0, hi=10_000.0)
+        check_number("Note", "tuning_cents", self.tuning_cents, lo=-1200.0, hi=1200.0)
         check_int("Note", "start_ticks", self.start_ticks, lo=0)
         check_int("Note", "duration_ticks", self.duration_ticks, lo=1)
         check_int("Note", "pitch", self.pitch, lo=0, hi=127)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import LyricsError
+from ..expression.controls import phrase_controls
 from ..expression.pitch import SungNote, pitch_curve
 from ..lyrics.base import Phonemizer
 from ..model.curves import Curve
@@ -54,12 +55,25 @@ def sung_notes(timed: list[TimedPhoneme], notes, axis) -> list[SungNote]:
             end = min(end, starts[k + 1])
         n = notes[i]
         points = tuple((p.offset_ms / 1000.0, p.cents, p.shape) for p in n.pitch_points)
-        out.append(SungNote(starts[k], end, float(n.pitch), points, n.vibrato))
+        out.append(SungNote(
+            starts[k], end, float(n.pitch), points, n.vibrato,
+            portamento_s=None if n.portamento_ms is None else n.portamento_ms / 1000.0,
+            portamento_offset_s=None if n.portamento_offset_ms is None else n.portamento_offset_ms / 1000.0,
+            tuning_cents=n.tuning_cents))
     return out
 
 
-def phrase_notes(timed: list[TimedPhoneme], notes, readings, axis) -> dict[int, PhraseNote]:
-    """Every sung note as a :class:`PhraseNote`, by its index in ``notes``."""
+def note_velocities(notes, settings: RenderSettings) -> list[float]:
+    """Each note's consonant velocity (%): its own (100 if it sets none), moved by
+    the song's ``controls.velocity_pct``, within 0..200."""
+    shift = settings.controls.velocity_pct - 100.0
+    return [min(200.0, max(0.0, float(n.expression("vel", 100.0) or 0.0) + shift)) for n in notes]
+
+
+def phrase_notes(timed: list[TimedPhoneme], notes, readings, axis,
+                 velocities: list[float] | None = None) -> dict[int, PhraseNote]:
+    """Every sung note as a :class:`PhraseNote`, by its index in ``notes``
+    (``velocities``: each note's consonant velocity, else its own ``vel``)."""
     sung = sorted({p.note_index for p in timed if p.kind != "rest" and p.note_index >= 0})
     starts = [axis.tick_to_seconds(notes[i].start_ticks) for i in sung]
     out: dict[int, PhraseNote] = {}
@@ -75,7 +89,8 @@ def phrase_notes(timed: list[TimedPhoneme], notes, readings, axis) -> dict[int, 
             index=i, start_s=starts[k], end_s=max(end, starts[k]), pitch=n.pitch, lyric=n.lyric,
             syllables=tuple(s.phonemes for s in reading.syllables),
             continuation=reading.continuation,
-            velocity_pct=float(n.expression("vel", 100.0) or 0.0),
+            velocity_pct=(velocities[i] if velocities is not None
+                          else float(n.expression("vel", 100.0) or 0.0)),
             intensity_pct=float(n.expression("vol", 100.0) or 0.0),
             modulation_pct=float(n.expression("mod", 0.0) or 0.0),
             flags=n.flags, envelope=n.envelope,
@@ -121,13 +136,15 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
     result = _phonemize(phonemizer, notes, lenient=settings.lenient_lyrics, where=where,
                         sings_as_written=sings_as_written)
     axis = project.time_axis()
+    velocities = note_velocities(notes, settings)
     timed = align(notes, list(result.notes), axis, phonemes=phonemizer.phonemes,
-                  settings=settings.timing, lead_in_s=settings.phrase.lead_in_s)
+                  settings=settings.timing, lead_in_s=settings.phrase.lead_in_s,
+                  velocity_pct=velocities)
     if not timed:
         return TrackPhrases(track_index, (), tuple(result.warnings))
     labels = full_context_labels(timed, notes, project, phonemizer=phonemizer)
     sung = sung_notes(timed, notes, axis)
-    by_index = phrase_notes(timed, notes, result.notes, axis)
+    by_index = phrase_notes(timed, notes, result.notes, axis, velocities)
     sung_starts = np.array([n.start_s for n in sung])
 
     # runs of sung phonemes between rests
@@ -170,11 +187,13 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
             clipped += int(out_of_range.sum())
             curve = np.clip(curve, MIN_SUNG_PITCH, MAX_SUNG_PITCH)
         in_phrase = sorted({p.note_index for p, _ in items if p.note_index in by_index})
+        phonemes = tuple(p for p, _ in items)
+        controls = phrase_controls(track, notes, phonemes, times, axis, settings.controls)
         phrases.append(RenderPhrase(
             singer=singer, start_s=start_s, end_s=end_s,
-            phonemes=tuple(p for p, _ in items), labels=tuple(lab for _, lab in items),
+            phonemes=phonemes, labels=tuple(lab for _, lab in items),
             pitch=Curve(curve, start_s, FRAME_PERIOD_S),
-            notes=tuple(by_index[i] for i in in_phrase)))
+            notes=tuple(by_index[i] for i in in_phrase), controls=controls))
     if clipped:
         warnings.append(f"{where}: the pitch leaves the MIDI range 0-127 for "
                         f"{clipped * FRAME_PERIOD_S:.2f} s; sung at the edge of the range there")

@@ -58,6 +58,45 @@ class PhraseNote:
         return f"note {self.index + 1} ({self.lyric!r} at {self.start_s:.2f} s)"
 
 
+#: the voice controls a phrase can carry, in OpenUtau's units (see
+#: :class:`utagoe.settings.ControlSettings`); velocity is not here: it times the
+#: consonants, so it is already in the phonemes
+CONTROL_NAMES = ("dynamics_db", "breathiness", "gender", "tension", "voicing")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PhraseControls:
+    """The voice controls over a phrase: for each control that is not neutral
+    somewhere in the phrase, one value per frame of the phrase's pitch grid
+    (``RenderPhrase.pitch``); None where it is neutral throughout."""
+
+    dynamics_db: np.ndarray | None = None
+    breathiness: np.ndarray | None = None
+    gender: np.ndarray | None = None
+    tension: np.ndarray | None = None
+    voicing: np.ndarray | None = None
+
+    def items(self) -> list[tuple[str, np.ndarray]]:
+        """The controls that are set, by name."""
+        out = []
+        for name in CONTROL_NAMES:
+            v = getattr(self, name)
+            if v is not None:
+                out.append((name, v))
+        return out
+
+    def at(self, times_s: np.ndarray, grid_start_s: float, period_s: float) -> dict[str, np.ndarray]:
+        """The set controls at ``times_s`` (song seconds), linearly between frames of
+        the grid that starts at ``grid_start_s``; the edge values hold beyond it."""
+        grid = None
+        out = {}
+        for name, v in self.items():
+            if grid is None:
+                grid = grid_start_s + np.arange(len(v)) * period_s
+            out[name] = np.interp(times_s, grid, v)
+        return out
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RenderPhrase:
     singer: str
@@ -74,6 +113,8 @@ class RenderPhrase:
     gain_db: float = 0.0
     #: the notes sung in the phrase, in order (for voices that sing note by note)
     notes: tuple[PhraseNote, ...] = ()
+    #: the voice controls on the pitch grid; None: all neutral
+    controls: PhraseControls | None = None
 
     def __post_init__(self) -> None:
         if len(self.labels) != len(self.phonemes):
@@ -103,6 +144,9 @@ class RenderPhrase:
             h.update(f"{p.symbol}|{p.start_s - t0:.6f}|{p.end_s - t0:.6f}|{p.kind}|{lab}\n".encode())
         h.update(struct.pack("<2d", self.pitch.start_s - t0, self.pitch.period_s))
         h.update(np.ascontiguousarray(self.pitch.values, dtype=np.float64).tobytes())
+        for name, values in self.controls.items() if self.controls is not None else ():
+            h.update(name.encode() + b"\0")
+            h.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
         for n in self.notes:
             # not the note's index: a phrase moved by an edit before it keeps its key
             fields = (f"{n.start_s - t0:.6f}", f"{n.end_s - t0:.6f}", n.pitch, n.lyric,

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 from typing import Callable
 
 from ..audio import Audio
 from ..cancel import CancelToken
 from ..mix.mixer import mix, normalize_peak
+from ..model.units import db_to_gain
 from ..model.score import Project
 from ..settings import RenderSettings
 from ..voices.registry import VoiceRegistry, default_voices
@@ -42,7 +45,8 @@ class TrackAudio:
 class RenderResult:
     """What a render gives: the mix, each track, and what the user should know."""
 
-    #: the mix: every sung track at its volume and pan, peak at ``peak_dbfs``
+    #: the mix: every sung track at its volume and pan, peak at ``peak_dbfs`` (lower
+    #: by the song's ``controls.dynamics_db`` when that is below 0)
     audio: Audio
     tracks: tuple[TrackAudio, ...]
     #: reading, lyrics, muted tracks, plug-in problems ... one sentence each
@@ -96,6 +100,11 @@ def render_project(project: Project, *, singer: str | None = None,
     mixed = mix([r.audio for r in renders], gains_db=[t.track.volume_db for t in plan.tracks],
                 pans=[t.track.pan for t in plan.tracks])
     mixed = normalize_peak(mixed, peak_dbfs=settings.mix.peak_dbfs)
+    if settings.controls.dynamics_db < 0:
+        # the peak scaling would undo a song made softer as a whole; louder
+        # singing cannot pass the peak, so it keeps only its brightness
+        mixed = Audio((mixed.samples * db_to_gain(settings.controls.dynamics_db)).astype(np.float32),
+                      mixed.sample_rate)
     tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio)
                    for t, r in zip(plan.tracks, renders))
     return RenderResult(mixed, tracks, plan.warnings, sum(r.rendered for r in renders),

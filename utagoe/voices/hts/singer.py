@@ -7,7 +7,7 @@ our own F0 curve drives the vocoder (ours by default, or WORLD).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from ...audio import Audio
 from ...cancel import CancelToken, check
+from ...dsp.controls import apply_control_curves
 from ...dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
 from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_log_amplitude
 from ...dsp.vocoders import check_vocoder, vocode_frames
@@ -25,7 +26,7 @@ from ...phrase.phrase import FRAME_PERIOD_S, RenderPhrase
 from ...settings import VoiceSettings
 from ..base import SingerInfo, digest
 from .generate import generate_parameters
-from .htsvoice import read_htsvoice
+from .voicecache import load_htsvoice
 
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
 CHUNK_FRAMES = 2000
@@ -78,7 +79,7 @@ class HTSSinger:
         self.info = info
         self.phonemes = phonemes
         self.path = Path(htsvoice_path)
-        self.voice = read_htsvoice(self.path)
+        self.voice = load_htsvoice(self.path, cache_dir=settings.voice_cache_dir)
         self.sample_rate_hz = int(self.voice.sample_rate_hz)
         self.alpha = float(self.voice.alpha)
         self.fft_size = world_fft_size(sample_rate_hz=self.sample_rate_hz)
@@ -182,10 +183,28 @@ class HTSSinger:
         dist = _distance_to_false(rest)
         log_gain = np.log(10.0) / 20.0 * t.rest_floor_db * np.clip(dist / t.rest_fade_frames, 0.0, 1.0)
         log_gain += np.log(10.0) / 20.0 * phrase.gain_db
+        log_gain += _intensity_log_gain(phrase, frames, floor_db=t.rest_floor_db)
+        controls = {}
+        if phrase.controls is not None:
+            for name, values in phrase.controls.items():
+                v = np.asarray(values, dtype=np.float64)[:n]
+                controls[name] = np.concatenate([v, np.full(n - len(v), v[-1])]) if len(v) < n else v
         return VocodeJob(f0_hz=f0_hz, mgc=np.ascontiguousarray(mgc), lpf=np.ascontiguousarray(lpf),
                          voiced=voiced, model_f0_hz=model_f0_hz, log_gain=log_gain, alpha=self.alpha,
                          fft_size=self.fft_size, sample_rate_hz=self.sample_rate_hz,
-                         vocoder=self.vocoder, edge_fade_s=t.edge_fade_s)
+                         vocoder=self.vocoder, edge_fade_s=t.edge_fade_s, controls=controls)
+
+
+def _intensity_log_gain(phrase: RenderPhrase, frames: list[int], *, floor_db: float) -> np.ndarray | float:
+    """Each note's intensity (UST ``Intensity``, OpenUtau ``vol``; 100 % keeps the
+    level) as a natural-log gain on the frames of its phonemes, consonants included;
+    0 % falls to ``floor_db``."""
+    pct = {n.index: n.intensity_pct for n in phrase.notes if n.intensity_pct != 100.0}
+    if not pct:
+        return 0.0
+    floor = 10.0 ** (floor_db / 20.0)
+    per_phoneme = [max(pct.get(p.note_index, 100.0) / 100.0, floor) for p in phrase.phonemes]
+    return np.log(np.repeat(per_phoneme, frames))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -203,6 +222,8 @@ class VocodeJob:
     sample_rate_hz: int
     vocoder: str
     edge_fade_s: float
+    #: the phrase's voice controls per frame, by name (:mod:`utagoe.dsp.controls`)
+    controls: dict[str, np.ndarray] = field(default_factory=dict)
 
     def run(self, *, cancel: CancelToken | None = None) -> Audio:
         """The phrase's audio (a :class:`~utagoe.voices.base.RenderJob`)."""
@@ -229,6 +250,10 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         # HTS mel-cepstra model 16-bit sample values; the vocoders want [-1, 1]
         sp = np.exp(2.0 * (la + job.log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
         ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b])
+        if job.controls:
+            sp, ap = apply_control_curves(job.f0_hz[a:b], sp, ap,
+                                          {k: v[a:b] for k, v in job.controls.items()},
+                                          sample_rate_hz=rate)
         y = vocode_frames(job.vocoder, job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
                           frame_period_s=FRAME_PERIOD_S, seed=c0)
         # window: ramps over the overlaps, so neighbouring chunks cross-fade

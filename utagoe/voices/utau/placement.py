@@ -27,7 +27,7 @@ from typing import Sequence
 
 from ...phrase.phrase import PhraseNote
 from .aliases import NoteAliases
-from .resampler import velocity_factor
+from ...timing.align import velocity_factor
 from .voicebank import OtoEntry
 
 #: longest an ending sample (``a R``) sounds after its note

@@ -70,7 +70,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...dsp.controls import (apply_control_curves, breath_weight, dynamics_gain, gender_factor,
+                             warp_frequency)
 from ...errors import InvalidValueError, VoiceError
+from ...timing.align import velocity_factor
 from ...validation import check_number, check_text
 from .analysis import SampleAnalysis
 
@@ -89,8 +92,6 @@ MAX_LENGTH_MS = 600_000.0
 STRETCH_RAMP_MS = 100.0
 #: the sample's own pitch movement is clamped to this many cents either way
 MAX_MODULATION_CENTS = 1200.0
-#: B's breath band: from nothing at the first frequency to all at the second
-BREATH_BAND_HZ = (400.0, 1500.0)
 #: output F0 is kept within these bounds
 F0_RANGE_HZ = (20.0, 4000.0)
 
@@ -98,13 +99,6 @@ F0_RANGE_HZ = (20.0, 4000.0)
 class ResampleError(VoiceError):
     """A request a sample cannot sing (its region is outside the file); the singer
     reports it with the oto.ini line."""
-
-
-def velocity_factor(velocity_pct: float) -> float:
-    """UTAU's consonant velocity as a length factor, ``2 ** ((100 - velocity) / 100)``:
-    100 % keeps the length, 200 % halves it, 0 % doubles it (the consonant here; the
-    preutterance and overlap in the placement of notes)."""
-    return float(2.0 ** ((100.0 - velocity_pct) / 100.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,25 +226,6 @@ def source_times_ms(times_ms: np.ndarray, *, start_ms: float, consonant_end_ms: 
 # --------------------------------------------------------------------------- the resampler
 
 
-def _warp_frequency(log_env: np.ndarray, factor: float) -> np.ndarray:
-    """Move every feature of each row at bin k to bin ``k * factor`` (linear
-    interpolation; the top bin held beyond the end)."""
-    bins = log_env.shape[1]
-    src = np.arange(bins, dtype=np.float64) / factor
-    src = np.minimum(src, bins - 1)
-    j0 = np.floor(src).astype(np.intp)
-    j1 = np.minimum(j0 + 1, bins - 1)
-    frac = src - j0
-    return log_env[:, j0] * (1 - frac) + log_env[:, j1] * frac
-
-
-def _breath_weight(bins: int, *, sample_rate_hz: int) -> np.ndarray:
-    freqs = np.arange(bins) * (sample_rate_hz / 2) / (bins - 1)
-    lo, hi = BREATH_BAND_HZ
-    x = np.clip((freqs - lo) / (hi - lo), 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * x)
-
-
 def _reference_log2_f0(analysis: SampleAnalysis, start_ms: float, end_ms: float) -> float | None:
     period_ms = analysis.frame_period_s * 1000.0
     lo = max(math.ceil(start_ms / period_ms), 0)
@@ -279,7 +254,7 @@ def _remap_bins(spectra: np.ndarray, *, from_rate_hz: int, to_rate_hz: int) -> n
 
 def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: np.ndarray, *,
              output_rate_hz: int | None = None, vocoder: str = "world",
-             seed: int = 0) -> np.ndarray:
+             seed: int = 0, controls: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """The request's region of the analysed sample sung at ``f0_target_hz`` (one
     value per 5 ms frame of the output, frame k at ``k * 5 ms`` after the offset
     point, at least ``ceil(length_ms / 5)`` values; later frames hold the last).
@@ -290,7 +265,10 @@ def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: n
     exactly ``round(length_ms * rate / 1000)`` of them, synthesised by WORLD (our own
     vocoder needs a whole number of samples a frame, and 5 ms at 44.1 kHz is
     220.5). Deterministic. Raises :class:`ResampleError` when the region is
-    outside the sample."""
+    outside the sample. ``controls``: voice controls by name
+    (:func:`utagoe.dsp.controls.apply_voice_controls`), one value per output frame
+    like ``f0_target_hz``; the dynamics' gain is applied after the ``P``
+    normalisation, as the note's intensity is."""
     from ...dsp.vocoders import check_vocoder, vocode_frames
     from ...dsp.world import world_synthesize
 
@@ -332,7 +310,7 @@ def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: n
     log_env = log0 + w * (np.log(np.maximum(analysis.envelope[i1], 1e-300)) - log0)
     g = flags.value("g")
     if g != 0:
-        log_env = _warp_frequency(log_env, 10.0 ** (-g / 200.0))
+        log_env = warp_frequency(log_env, gender_factor(g))
     a0 = analysis.aperiodicity[i0]
     ap = a0 + w * (analysis.aperiodicity[i1] - a0)
     if rate != in_rate:
@@ -359,12 +337,20 @@ def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: n
     b = (flags.value("B") - 50.0) / 50.0
     if b != 0:
         if b > 0:
-            weight = _breath_weight(ap.shape[1], sample_rate_hz=rate)
+            weight = breath_weight(ap.shape[1], sample_rate_hz=rate)
             breathy = ap + (1.0 - ap) * (b * weight)[None, :]
         else:
             breathy = ap * (1.0 + b)
         ap = np.where(voiced[:, None], breathy, ap)
     ap = np.clip(ap, 0.0, 1.0)
+    gain = None
+    if controls:
+        per_frame = {name: _frames(np.asarray(v, dtype=np.float64), k_frames)
+                     for name, v in controls.items()}
+        envelope, ap = apply_control_curves(f0, envelope, ap, per_frame, sample_rate_hz=rate,
+                                            level=False)
+        if "dynamics_db" in per_frame:
+            gain = dynamics_gain(per_frame["dynamics_db"])
 
     if vocoder == "world":
         y = world_synthesize(f0, envelope, ap, sample_rate_hz=rate, frame_period_s=period_s)
@@ -385,7 +371,16 @@ def resample(analysis: SampleAnalysis, request: ResampleRequest, f0_target_hz: n
     if p > 0 and peak > 0:
         y = y * ((1.0 - p) + p * PEAK_TARGET / peak)
     y = y * (request.intensity_pct / 100.0)
+    if gain is not None:
+        y = y * np.interp(np.arange(n_out) / hop, np.arange(k_frames), gain)
     return y.astype(np.float32)
+
+
+def _frames(values: np.ndarray, count: int) -> np.ndarray:
+    """``values`` cut or extended (the last value held) to ``count`` frames."""
+    if values.size >= count:
+        return values[:count]
+    return np.concatenate([values, np.full(count - values.size, values[-1] if values.size else 0.0)])
 
 
 __all__ = ["FLAG_RANGES", "Flags", "ResampleError", "ResampleRequest", "parse_flags", "resample",

@@ -25,7 +25,7 @@ from ...audio import Audio
 from ...cancel import CancelToken, check
 from ...errors import InvalidValueError, VoiceError
 from ...model.curves import Curve
-from ...phrase.phrase import RenderPhrase
+from ...phrase.phrase import PhraseControls, RenderPhrase
 from ..base import PhraseVoice, RenderJob, SingerInfo, digest
 from .aliases import AliasRequest, NoteAliases, resolve_phrase
 from .analysis import ANALYSIS_VERSION, AnalysisCache
@@ -103,6 +103,8 @@ class UtauPhraseJob:
     cache: AnalysisCache
     #: the vocoder each sample is sung through (:mod:`utagoe.dsp.vocoders`)
     vocoder: str = "utagoe"
+    #: the phrase's voice controls, on the pitch curve's grid
+    controls: PhraseControls | None = None
 
     def run(self, *, cancel: CancelToken | None = None) -> Audio:
         rate = OUTPUT_RATE_HZ
@@ -141,8 +143,11 @@ class UtauPhraseJob:
                 velocity_pct=_clamp(note.velocity_pct, 0.0, 200.0),
                 intensity_pct=_clamp(note.intensity_pct, 0.0, 1000.0),
                 modulation_pct=_clamp(note.modulation_pct, -200.0, 200.0), flags=note.flags)
+            controls = (self.controls.at(times, self.pitch.start_s, self.pitch.period_s)
+                        if self.controls is not None else None)
             out = np.asarray(resample(self.cache.get(e.wav_path), request, _midi_to_hz(midi),
-                                      output_rate_hz=rate, vocoder=self.vocoder, seed=seed),
+                                      output_rate_hz=rate, vocoder=self.vocoder, seed=seed,
+                                      controls=controls),
                              dtype=np.float64)
         except (VoiceError, InvalidValueError) as exc:
             raise VoiceError(f"{e.source}: alias {e.alias!r} for {note.describe()}: {exc}") from None
@@ -234,7 +239,7 @@ class UtauVoice(PhraseVoice):
         aliases, _ = self._resolve(phrase)
         units = tuple(place_units(phrase.notes, aliases))
         return UtauPhraseJob(units, phrase.start_s, phrase.end_s, phrase.pitch, self.cache,
-                             self.vocoder)
+                             self.vocoder, phrase.controls)
 
     # -- inside ------------------------------------------------------------------------
 
