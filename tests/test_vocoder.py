@@ -309,3 +309,13 @@ def test_hts_parameters_sound_like_world(hts_case):
     assert ours_err <= world_err + 1.0
     assert count_clicks(y) == 0
     assert np.max(np.abs(y)) < 1.0
+
+
+def test_worlds_fft_size_is_computed_as_pyworld_computes_it():
+    import pyworld
+
+    from utagoe.dsp.world import world_fft_size
+
+    for rate in (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000, 192000,
+                 384000, *range(8000, 200000, 997)):
+        assert world_fft_size(sample_rate_hz=rate) == pyworld.get_cheaptrick_fft_size(rate), rate
