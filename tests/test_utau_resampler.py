@@ -593,6 +593,7 @@ def test_an_unwritable_cache_folder_still_sings(short_wav, tmp_path):
 
 
 def test_a_cache_that_cannot_be_written_is_still_read(sample, short_wav, tmp_path, monkeypatch):
+    import utagoe.fileio as fileio
     from utagoe.fileio import FileError
 
     folder = tmp_path / "cache"
@@ -602,7 +603,7 @@ def test_a_cache_that_cannot_be_written_is_still_read(sample, short_wav, tmp_pat
     def read_only(path, data):
         raise FileError(path, "the file system is read-only")
 
-    monkeypatch.setattr(analysis_module, "write_atomic", read_only)
+    monkeypatch.setattr(fileio, "write_atomic", read_only)
     cache = AnalysisCache(folder)
     cache.get(other)
     assert cache.misses == 1 and len(cache.problems) == 1 and "read-only" in cache.problems[0]

@@ -18,7 +18,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Mapping
 
 from .errors import UtagoeError
 
@@ -219,3 +219,41 @@ def write_atomic(path: str | os.PathLike,
             raise FileError(out, _WHY[errno.ENOSPC]) from None  # soundfile's own error
         raise
     return out
+
+
+def cache_folder(name: str, environ: Mapping[str, str] | None = None) -> Path:
+    """The folder ``name`` of utagoe's caches: under ``$UTAGOE_CACHE_DIR`` if set,
+    else ``$XDG_CACHE_HOME/utagoe`` (an absolute XDG_CACHE_HOME), else
+    ``~/.cache/utagoe`` (a folder in the temporary folder where no home is known).
+    ``environ`` defaults to ``os.environ``."""
+    env = os.environ if environ is None else environ
+    own = env.get("UTAGOE_CACHE_DIR", "")
+    if own:
+        return Path(own) / name
+    xdg = env.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "utagoe" / name
+    try:
+        home = Path.home()
+    except (RuntimeError, KeyError, OSError):  # no home folder known
+        home = Path(tempfile.gettempdir()) / f"utagoe-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    return home / ".cache" / "utagoe" / name
+
+
+def save_cache_npz(path: Path, arrays: Mapping[str, object]) -> str | None:
+    """Write a cache file of named arrays (an uncompressed ``.npz``) atomically,
+    making its folder. Returns None, or why it could not be written: a cache
+    that cannot be written is a warning for the caller, never an error."""
+    import numpy as np
+
+    savez: Any = np.savez  # numpy's stub types the keyword arrays as its own options
+
+    def write(f) -> None:
+        savez(f, **arrays)
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, write)
+    except (OSError, FileError) as exc:
+        return exc.why if isinstance(exc, FileError) else describe_os_error(exc)
+    return None

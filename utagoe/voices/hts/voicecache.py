@@ -64,7 +64,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -85,23 +84,12 @@ _FOLDER = "hts-voices"
 
 
 def default_cache_folder(environ: Mapping[str, str] | None = None) -> Path:
-    """Where voice copies are kept: ``$UTAGOE_CACHE_DIR/hts-voices`` if set, else
-    ``$XDG_CACHE_HOME/utagoe/hts-voices`` (an absolute XDG_CACHE_HOME), else
-    ``~/.cache/utagoe/hts-voices``: the same root as the UTAU analysis cache
-    (:func:`utagoe.voices.utau.analysis.default_cache_folder`; a test keeps the
-    two rules together; that module is not imported here, it costs ~6 ms)."""
-    env = os.environ if environ is None else environ
-    own = env.get("UTAGOE_CACHE_DIR", "")
-    if own:
-        return Path(own) / _FOLDER
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "utagoe" / _FOLDER
-    try:
-        home = Path.home()
-    except (RuntimeError, KeyError, OSError):  # no home folder known
-        home = Path(tempfile.gettempdir()) / f"utagoe-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
-    return home / ".cache" / "utagoe" / _FOLDER
+    """Where voice copies are kept: ``hts-voices`` among utagoe's caches
+    (:func:`utagoe.fileio.cache_folder`: ``$UTAGOE_CACHE_DIR``, else the XDG cache
+    folder, else ``~/.cache/utagoe``)."""
+    from ...fileio import cache_folder
+
+    return cache_folder(_FOLDER, environ)
 
 
 def copy_path(folder: str | os.PathLike, source_sha256: str) -> Path:
@@ -214,23 +202,15 @@ def _encode(voice: HTSVoice) -> tuple[str, dict[str, np.ndarray]]:
 
 
 def _store(target: Path, voice: HTSVoice, digest: str, size: int, problems: list[str] | None) -> None:
-    from ...fileio import FileError, describe_os_error, write_atomic  # only when writing
+    from ...fileio import save_cache_npz  # only when writing
 
     voice_json, arrays = _encode(voice)
     meta = {"format": _FORMAT, "version": FORMAT_VERSION, "code": _code_fingerprint(),
             "source_sha256": digest, "source_size": size,
             "payload_sha256": _payload_digest(voice_json, arrays)}
     payload = {"meta": _utf8(json.dumps(meta, sort_keys=True)), "voice": _utf8(voice_json), **arrays}
-    savez: Any = np.savez  # numpy's stub types the keyword arrays as its own options
-
-    def write(f) -> None:
-        savez(f, **payload)
-
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, write)
-    except (OSError, FileError) as exc:
-        why = exc.why if isinstance(exc, FileError) else describe_os_error(exc)
+    why = save_cache_npz(target, payload)
+    if why is not None:
         _say(problems, f"the voice cache folder {target.parent} cannot be written ({why}); "
                        "the voice is parsed again in every run until it can")
 

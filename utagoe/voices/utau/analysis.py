@@ -59,8 +59,6 @@ import hashlib
 import io
 import json
 import math
-import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,7 +68,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InvalidValueError, VoiceError
-from ...fileio import FileError, describe_os_error, read_limited, write_atomic
+from ...fileio import cache_folder, describe_os_error, read_limited, save_cache_npz
 
 #: the rate every analysis is made at (samples at other rates are resampled to it)
 ANALYSIS_RATE_HZ = 44100
@@ -370,21 +368,10 @@ def _load(path: Path, key: str) -> SampleAnalysis:
 
 
 def default_cache_folder(environ: Mapping[str, str] | None = None) -> Path:
-    """Where analyses are kept: ``$UTAGOE_CACHE_DIR/utau-analysis`` if set, else
-    ``$XDG_CACHE_HOME/utagoe/utau-analysis`` (an absolute XDG_CACHE_HOME), else
-    ``~/.cache/utagoe/utau-analysis``. ``environ`` defaults to ``os.environ``."""
-    env = os.environ if environ is None else environ
-    own = env.get("UTAGOE_CACHE_DIR", "")
-    if own:
-        return Path(own) / "utau-analysis"
-    xdg = env.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "utagoe" / "utau-analysis"
-    try:
-        home = Path.home()
-    except (RuntimeError, KeyError, OSError):  # no home folder known
-        home = Path(tempfile.gettempdir()) / f"utagoe-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
-    return home / ".cache" / "utagoe" / "utau-analysis"
+    """Where analyses are kept: ``utau-analysis`` among utagoe's caches
+    (:func:`utagoe.fileio.cache_folder`: ``$UTAGOE_CACHE_DIR``, else the XDG cache
+    folder, else ``~/.cache/utagoe``)."""
+    return cache_folder("utau-analysis", environ)
 
 
 def _exists(path: Path) -> bool:
@@ -498,17 +485,8 @@ class AnalysisCache:
             self.clear_memory()
 
     def _store(self, path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        payload = {"meta": np.array(json.dumps(meta, sort_keys=True)), **arrays}
-        savez: Any = np.savez  # numpy's stub types the keyword arrays as its own options
-
-        def write(f) -> None:
-            savez(f, **payload)
-
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, write)
-        except (OSError, FileError) as exc:
-            why = exc.why if isinstance(exc, FileError) else describe_os_error(exc)
+        why = save_cache_npz(path, {"meta": np.array(json.dumps(meta, sort_keys=True)), **arrays})
+        if why is not None:
             self._disk_ok = False
             self._problem(f"the analysis cache folder {path.parent} cannot be written ({why}); "
                           "samples are analysed again in every run until it can")
