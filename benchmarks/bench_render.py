@@ -37,7 +37,7 @@ def time_ours(path: str, voices) -> tuple[float, object]:
     return time.perf_counter() - t0, audio
 
 
-def sinsy_copy(path: str, out: Path) -> str:
+def sinsy_copy(path: str, out: Path) -> Path:
     """Sinsy marks a melisma with the lyric 'ー', not with a lyric-less note: write a
     copy that says it Sinsy's way, so Sinsy is judged on what the score means."""
     import xml.etree.ElementTree as ET
@@ -52,7 +52,7 @@ def sinsy_copy(path: str, out: Path) -> str:
         ET.SubElement(lyric, "syllabic").text = "single"
         ET.SubElement(lyric, "text").text = "ー"
     tree.write(out, encoding="UTF-8", xml_declaration=True)
-    return str(out)
+    return out
 
 
 def time_sinsy(path: str):
@@ -135,7 +135,7 @@ def main() -> int:
     for song in args.songs:
         name = Path(song).stem
         # warm both once so neither pays first-call costs in the timing
-        for_sinsy = sinsy_copy(song, tmp / f"{name}.sinsy.musicxml")
+        for_sinsy = str(sinsy_copy(song, tmp / f"{name}.sinsy.musicxml"))
         ours_s, audio = time_ours(song, voices)
         sinsy_s, wav, sr = time_sinsy(for_sinsy)
         ours_s = min(ours_s, time_ours(song, voices)[0])

@@ -187,22 +187,7 @@ def render_utagoe(song: str, variant: Variant, out: Path) -> float:
     return time.perf_counter() - t0
 
 
-def sinsy_copy(path: str, out: Path) -> Path:
-    """Sinsy marks a melisma with the lyric 'ー', not with a lyric-less note: a copy
-    that says it Sinsy's way, so Sinsy is judged on what the score means."""
-    import xml.etree.ElementTree as ET
-
-    tree = ET.parse(path)
-    for note in tree.getroot().iter("note"):
-        if note.find("rest") is not None or note.find("lyric") is not None:
-            continue
-        if any(t.get("type") == "stop" for t in note.findall("tie")):
-            continue  # Sinsy merges tied notes itself
-        lyric = ET.SubElement(note, "lyric", number="1")
-        ET.SubElement(lyric, "syllabic").text = "single"
-        ET.SubElement(lyric, "text").text = "ー"
-    tree.write(out, encoding="UTF-8", xml_declaration=True)
-    return out
+from bench_render import sinsy_copy  # noqa: E402  (the same copy for Sinsy in both benches)
 
 
 def render_sinsy(copy: Path, out: Path) -> int:
