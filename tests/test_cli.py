@@ -3,6 +3,7 @@ import hashlib
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from utagoe.cli import main
@@ -210,3 +211,26 @@ def test_encoding_option_is_checked(tmp_path, capsys):
     src = write(tmp_path, SONG.format(a="う", b="た"))
     assert main(["info", str(src), "--encoding", "klingon"]) == 2
     assert "unknown text encoding 'klingon'" in capsys.readouterr().err
+
+
+def test_render_takes_the_pitch_style_and_voice_controls(tmp_path, capsys):
+    import soundfile
+
+    src = write(tmp_path, SONG.format(a="あ", b="あ"))
+    outs = {}
+    for name, extra in (("plain", ["--pitch-style", "plain"]),
+                        ("softer", ["--pitch-style", "plain", "--dynamics", "-6"]),
+                        ("shaped", ["--pitch-style", "expressive", "--gender", "40",
+                                    "--breathiness", "30", "--tension", "-20", "--voicing", "90",
+                                    "--velocity", "150"])):
+        out = tmp_path / f"{name}.wav"
+        assert main(["render", str(src), "-o", str(out), "-q", *extra]) == 0
+        outs[name], _ = soundfile.read(out)
+    # a song made 6 dB softer comes out 6 dB softer, though the mix is scaled to its peak
+    assert outs["softer"].std() == pytest.approx(outs["plain"].std() * 10 ** (-6 / 20), rel=0.1)
+    assert not np.array_equal(outs["shaped"], outs["plain"])
+    for flag, bad, field in (("--gender", "500", "ControlSettings.gender"),
+                             ("--voicing", "nan", "ControlSettings.voicing")):
+        assert main(["render", str(src), "-o", str(tmp_path / "x.wav"), flag, bad]) == 2
+        assert field in capsys.readouterr().err
+    assert not (tmp_path / "x.wav").exists()
