@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from utagoe.errors import InvalidValueError
-from utagoe.expression.controls import phrase_controls
+from utagoe.expression.controls import note_control_values, phrase_controls
 from utagoe.lyrics.registry import default_phonemizers
 from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.score import TrackCurve
@@ -40,7 +40,8 @@ def test_neutral_controls_leave_the_phrase_without_any():
     track = _track(Note(0, 960, 60, "a"), curves=[TrackCurve("pitd", (0, 960), (0.0, 50.0)),
                                                    TrackCurve("voic", (0, 960), (100.0, 100.0),
                                                               default=100.0)])
-    assert phrase_controls(track, track.notes, _phones((0, 1, 0)), TIMES, AXIS, ControlSettings()) is None
+    assert phrase_controls(track, note_control_values(track.notes), _phones((0, 1, 0)), TIMES, AXIS,
+                           ControlSettings()) is None
 
 
 def test_song_curves_and_note_values_add_up_in_the_controls_units():
@@ -48,7 +49,7 @@ def test_song_curves_and_note_values_add_up_in_the_controls_units():
     track = _track(*notes, curves=[TrackCurve("dyn", (0, 960), (-60.0, -60.0)),  # OpenUtau: 0.1 dB
                                    TrackCurve("gender", (0, 960), (0.5, 0.5)),   # SV: -1..1
                                    TrackCurve("voic", (0, 960), (50.0, 50.0), default=100.0)])
-    c = phrase_controls(track, notes, _phones((0, 0.5, 0), (0.5, 1.0, 1)), TIMES, AXIS,
+    c = phrase_controls(track, note_control_values(notes), _phones((0, 0.5, 0), (0.5, 1.0, 1)), TIMES, AXIS,
                         ControlSettings(gender=10.0, voicing=50.0, dynamics_db=1.0))
     assert c is not None and c.breathiness is None and c.tension is None
     np.testing.assert_allclose(c.dynamics_db, 1.0 - 6.0)
@@ -60,7 +61,7 @@ def test_song_curves_and_note_values_add_up_in_the_controls_units():
 
 def test_controls_are_held_within_their_ranges():
     track = _track(Note(0, 960, 60, "a"), curves=[TrackCurve("brec", (0, 960), (90.0, 90.0))])
-    c = phrase_controls(track, track.notes, _phones((0, 1, 0)), TIMES, AXIS,
+    c = phrase_controls(track, note_control_values(track.notes), _phones((0, 1, 0)), TIMES, AXIS,
                         ControlSettings(breathiness=50.0))
     assert c is not None and float(c.breathiness.max()) == 100.0
 

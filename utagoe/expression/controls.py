@@ -67,11 +67,24 @@ def frame_note_index(phonemes: tuple[TimedPhoneme, ...], times_s: np.ndarray) ->
     return owner[k]
 
 
-def phrase_controls(track: Track, notes, phonemes: tuple[TimedPhoneme, ...], times_s: np.ndarray,
+def note_control_values(notes) -> dict[str, np.ndarray]:
+    """The notes' own control values (:data:`NOTE_VALUES`), one array per control
+    that some note sets, indexed by note, with a 0 appended for rests (index -1).
+    Made once per track."""
+    out: dict[str, np.ndarray] = {}
+    for expr, (name, factor) in NOTE_VALUES.items():
+        per_note = np.array([float(n.expression(expr, 0.0) or 0.0) * factor for n in notes] + [0.0])
+        if np.any(per_note != 0.0):
+            out[name] = out[name] + per_note if name in out else per_note
+    return out
+
+
+def phrase_controls(track: Track, note_values: dict[str, np.ndarray],
+                    phonemes: tuple[TimedPhoneme, ...], times_s: np.ndarray,
                     axis, settings: ControlSettings) -> PhraseControls | None:
     """The controls over a phrase's frames (``times_s``, song seconds), or None
-    when every control is neutral on every frame. ``notes``: the track's notes in
-    the order the phonemes' ``note_index`` counts them."""
+    when every control is neutral on every frame. ``note_values``: the track's
+    :func:`note_control_values`, indexed as the phonemes' ``note_index``."""
     values: dict[str, np.ndarray] = {}
 
     def add(name: str, v: np.ndarray) -> None:
@@ -94,10 +107,9 @@ def phrase_controls(track: Track, notes, phonemes: tuple[TimedPhoneme, ...], tim
         if np.all(sampled == CONTROL_RANGES[target[0]][2]):
             continue
         add(target[0], sampled)
-    if any(k in NOTE_VALUES for n in notes for k, _ in n.expressions):
+    if note_values:
         owner = frame_note_index(phonemes, times_s)
-        for expr, (name, factor) in NOTE_VALUES.items():
-            per_note = np.array([float(n.expression(expr, 0.0) or 0.0) * factor for n in notes] + [0.0])
+        for name, per_note in note_values.items():
             v = per_note[owner]  # -1 (rests) takes the appended 0
             if np.any(v != 0.0):
                 add(name, v)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import LyricsError
-from ..expression.controls import phrase_controls
+from ..expression.controls import note_control_values, phrase_controls
 from ..expression.pitch import SungNote, pitch_curve
 from ..lyrics.base import Phonemizer
 from ..model.curves import Curve
@@ -146,6 +146,7 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
     sung = sung_notes(timed, notes, axis)
     by_index = phrase_notes(timed, notes, result.notes, axis, velocities)
     sung_starts = np.array([n.start_s for n in sung])
+    note_values = note_control_values(notes)
 
     # runs of sung phonemes between rests
     rest_idx = [i for i, p in enumerate(timed) if p.kind == "rest"]
@@ -188,7 +189,7 @@ def build_track_phrases(project: Project, track_index: int, *, singer: str, phon
             curve = np.clip(curve, MIN_SUNG_PITCH, MAX_SUNG_PITCH)
         in_phrase = sorted({p.note_index for p, _ in items if p.note_index in by_index})
         phonemes = tuple(p for p, _ in items)
-        controls = phrase_controls(track, notes, phonemes, times, axis, settings.controls)
+        controls = phrase_controls(track, note_values, phonemes, times, axis, settings.controls)
         phrases.append(RenderPhrase(
             singer=singer, start_s=start_s, end_s=end_s,
             phonemes=phonemes, labels=tuple(lab for _, lab in items),
