@@ -49,8 +49,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.linalg import solveh_banded
 
+from utagoe.dsp.banded import solve_spd_banded
 from utagoe.errors import VoiceError
 from utagoe.voices.hts.htsvoice import HTSModel, HTSStream, HTSVoice, Window
 
@@ -361,10 +361,7 @@ def _band_matvec(band: np.ndarray, x: np.ndarray, out: np.ndarray | None = None,
 
 
 def _solve(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    out = np.empty_like(rhs)
-    for d in range(rhs.shape[0]):
-        out[d] = solveh_banded(band[d], rhs[d], lower=True, check_finite=False)
-    return out
+    return solve_spd_banded(band, rhs)
 
 
 def mlpg(mean: np.ndarray, ivar: np.ndarray, windows: Sequence[Window]) -> np.ndarray:
