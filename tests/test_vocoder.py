@@ -319,3 +319,18 @@ def test_worlds_fft_size_is_computed_as_pyworld_computes_it():
     for rate in (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 88200, 96000, 192000,
                  384000, *range(8000, 200000, 997)):
         assert world_fft_size(sample_rate_hz=rate) == pyworld.get_cheaptrick_fft_size(rate), rate
+
+
+def test_fft_helpers_match_scipy():
+    """utagoe.dsp.fft stands in for scipy.fft (not imported while singing)."""
+    import scipy.fft as sfft
+
+    from utagoe.dsp import fft
+
+    assert [fft.next_fast_len(n) for n in range(1, 3000)] == \
+        [sfft.next_fast_len(n, real=True) for n in range(1, 3000)]
+    x = np.random.default_rng(3).standard_normal((4, 1025))
+    np.testing.assert_array_equal(fft.dct1(x), sfft.dct(x, type=1, axis=1))
+    x32 = x.astype(np.float32)
+    assert fft.dct1(x32).dtype == np.float32
+    np.testing.assert_allclose(fft.dct1(x32), sfft.dct(x32.astype(np.float64), type=1, axis=1), rtol=1e-6, atol=1e-4)

@@ -67,7 +67,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft as sfft
+from . import fft as sfft
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["synthesize", "pulse_times"]
@@ -223,7 +223,7 @@ def _periodic_spectra(power: np.ndarray, *, tile_fft: int) -> np.ndarray:
     power += _SAFE_POWER
     log_amp = np.log(power)
     log_amp *= 0.5 / fft_size
-    cep = sfft.dct(log_amp, type=1, axis=1)                 # irfft(log_amp)[: n_bins]
+    cep = sfft.dct1(log_amp)                               # irfft(log_amp)[: n_bins]
     cep[:, 1:-1] *= 2.0
     log_spec = sfft.rfft(cep, n=tile_fft, axis=1)
     mag = np.exp(log_spec.real)
@@ -324,10 +324,10 @@ def synthesize(f0_hz: np.ndarray, power_envelope: np.ndarray, aperiodicity: np.n
     voiced = f0 > 0.0
 
     # tiles: the pulses of one hop, each response at least fft_size / 2 samples long
-    tile_fft = sfft.next_fast_len(_PRE_SAMPLES + hop + fft_size // 2 + _PRE_SAMPLES, real=True)
+    tile_fft = sfft.next_fast_len(_PRE_SAMPLES + hop + fft_size // 2 + _PRE_SAMPLES)
     n_chunks = -(-tile_fft // hop)                          # hops a tile's waveform covers
     int_phase, frac_phase = _tile_tables(hop, tile_fft)
-    noise_fft = sfft.next_fast_len(4 * hop, real=True)
+    noise_fft = sfft.next_fast_len(4 * hop)
     noise_lo, noise_w = _bin_map(n_bins, noise_fft)
     window = _sine_window(hop)
     dc_width = 2 * (fft_size // 2)
