@@ -47,6 +47,9 @@ class VoiceRegistry:
         #: or folder the user configured; None where it leads nowhere
         self.source_singer = source_singer
         self._entries: dict[str, _Entry] = {}
+        #: where plug-in entry points come from, asked on first need (listing
+        #: installed packages' metadata costs tens of milliseconds)
+        self._plugin_source: Callable[[], Iterable[Any]] | None = None
         self._made: dict[str, Voice] = {}
         self._broken: dict[str, str] = {}
         #: problems with plug-ins met so far (each a full sentence)
@@ -70,10 +73,28 @@ class VoiceRegistry:
                 continue
             self._entries[ep.name] = _Entry(None, None, ep)
 
+    def add_plugin_source(self, source: Callable[[], Iterable[Any]]) -> None:
+        """Add plug-ins from ``source()`` (entry points, as :meth:`add_plugins`) when
+        they are first needed: when the catalogue is listed, or a name is asked
+        for that is not registered. An error from ``source`` is a warning."""
+        self._plugin_source = source
+
+    def _discover(self) -> None:
+        source, self._plugin_source = self._plugin_source, None
+        if source is None:
+            return
+        try:
+            eps = list(source())
+        except Exception as exc:  # broken package metadata must not stop the built-in singer
+            self._warn(f"voice plug-ins could not be listed: {type(exc).__name__}: {exc}")
+            return
+        self.add_plugins(eps)
+
     # -- looking up -------------------------------------------------------------------
 
     def names(self) -> list[str]:
         """Every voice name, built-in first (plug-ins are not loaded for this)."""
+        self._discover()
         return list(self._entries)
 
     @property
@@ -113,6 +134,9 @@ class VoiceRegistry:
         if name in self._made:
             return self._made[name]
         entry = self._entries.get(name)
+        if entry is None:
+            self._discover()
+            entry = self._entries.get(name)
         if entry is None and self.folder_voice is not None and _names_folder(name):
             voice = self.folder_voice(name, self.settings)
             self._made[name] = voice
@@ -189,14 +213,11 @@ def default_voices(settings: VoiceSettings | None = None, *, plugins: bool = Tru
     reg.warnings.extend(problems)
     reg.register(SONG070_INFO, make_song070)
     for bank in cfg.voicebanks if cfg else ():
-        if bank.name in reg.names():
+        if bank.name in reg._entries:
             reg.warnings.append(f"installed voicebank {bank.name!r} is left out: a built-in "
                                 "singer has that name")
             continue
         reg.register(catalogue.installed_info(bank), catalogue.installed_factory(bank))
     if plugins:
-        try:
-            reg.add_plugins(plugin_entry_points())
-        except Exception as exc:  # broken package metadata must not stop the built-in singer
-            reg.warnings.append(f"voice plug-ins could not be listed: {type(exc).__name__}: {exc}")
+        reg.add_plugin_source(plugin_entry_points)
     return reg
