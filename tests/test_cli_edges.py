@@ -246,10 +246,10 @@ def test_a_signal_stops_the_workers_and_leaves_no_file(tmp_path, signame):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and p.poll() is None:
         workers = _children(p.pid)
-        if len(workers) >= 2:
+        if len(workers) >= 1:   # -j 2: this process and one worker
             break
         time.sleep(0.02)
-    assert len(workers) >= 2, "the render finished before its workers were seen"
+    assert len(workers) >= 1, "the render finished before its worker was seen"
     p.send_signal(getattr(signal, signame))
     err = p.communicate(timeout=60)[1]
     assert p.returncode == 128 + getattr(signal, signame), err

@@ -51,7 +51,8 @@ def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool
     rendered = 0
     if any(need):
         jobs = plan.voice.track_jobs(plan.phrases, need=need, cancel=cancel)
-        for i, audio in pool.run(jobs, cancel=cancel):
+        audio_s = sum(p.end_s - p.start_s for p, n in zip(plan.phrases, need) if n)
+        for i, audio in pool.run(jobs, cancel=cancel, audio_s=audio_s):
             if not (0 <= i < len(audios)) or not need[i] or audios[i] is not None:
                 raise VoiceError(f"voice {plan.voice.info.name!r} returned phrase {i}, which "
                                  "was not asked for")

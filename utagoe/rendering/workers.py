@@ -1,9 +1,12 @@
 """Worker processes that run the voices' jobs: owned here, never by a voice.
 
 A :class:`WorkerPool` runs :class:`~utagoe.voices.base.RenderJob` objects in this
-process or, when more than one worker is allowed and there is more than one job,
-in forked worker processes started on first need. The jobs are deterministic,
-so the audio is the same whatever the number of workers. The workers die with
+process or, when more than one worker is allowed and the work pays for them
+(more than one job and at least :data:`PARALLEL_MIN_AUDIO_S` of audio), also in
+forked worker processes started on first need: this process takes jobs from
+the end of the list while the workers take them from the front, so ``-j 2``
+means this process and one worker. The jobs are deterministic, so the audio is
+the same whatever the number of workers. The workers die with
 the pool: on an error, a cancel or a signal turned into an exception the pool is
 terminated; on Linux each worker also dies if its parent is killed outright.
 """
@@ -13,12 +16,19 @@ import multiprocessing
 import multiprocessing.pool
 import signal
 import sys
+from collections import deque
 from typing import Iterable, Iterator
 
 from ..audio import Audio
 from ..cancel import CancelToken, check
 from ..settings import effective_workers
 from ..voices.base import RenderJob
+
+
+#: less audio than this is sung in this process alone: starting a worker (a fork,
+#: its pipes) and moving the jobs and their audio costs about as much as
+#: vocoding this much audio on the second core saves
+PARALLEL_MIN_AUDIO_S = 8.0
 
 
 def _worker_init() -> None:
@@ -78,12 +88,15 @@ class WorkerPool:
             pool.terminate()
             pool.join()
 
-    def run(self, jobs: Iterable[tuple[int, RenderJob]], *,
-            cancel: CancelToken | None = None) -> Iterator[tuple[int, Audio]]:
-        """``(index, audio)`` for each ``(index, job)``, in the order they finish."""
+    def run(self, jobs: Iterable[tuple[int, RenderJob]], *, cancel: CancelToken | None = None,
+            audio_s: float | None = None) -> Iterator[tuple[int, Audio]]:
+        """``(index, audio)`` for each ``(index, job)``, in the order they finish.
+        ``audio_s``: how much audio the jobs make together, if known (below
+        :data:`PARALLEL_MIN_AUDIO_S` no worker is started)."""
         todo = list(jobs)
         check(cancel)
-        if self.workers <= 1 or len(todo) <= 1 or not self.can_fork:
+        small = audio_s is not None and audio_s < PARALLEL_MIN_AUDIO_S
+        if self.workers <= 1 or len(todo) <= 1 or not self.can_fork or small:
             for index, job in todo:
                 check(cancel)
                 yield index, job.run(cancel=cancel)
@@ -91,11 +104,24 @@ class WorkerPool:
         pool = self._pool
         if pool is None:
             pool = self._pool = multiprocessing.get_context("fork").Pool(
-                self.workers, initializer=_worker_init)
+                self.workers - 1, initializer=_worker_init)
+        pending = deque(todo)
+        in_flight: deque[multiprocessing.pool.AsyncResult] = deque()
         try:
-            for index, audio in pool.imap_unordered(_run, todo):
-                check(cancel)
-                yield index, audio
+            while pending or in_flight:
+                # keep every worker busy with one job and one queued behind it
+                while pending and len(in_flight) < 2 * (self.workers - 1):
+                    in_flight.append(pool.apply_async(_run, (pending.popleft(),)))
+                while in_flight and in_flight[0].ready():
+                    check(cancel)
+                    yield in_flight.popleft().get()
+                if pending:   # this process sings from the end of the list meanwhile
+                    index, job = pending.pop()
+                    check(cancel)
+                    yield index, job.run(cancel=cancel)
+                elif in_flight:
+                    check(cancel)
+                    yield in_flight.popleft().get()
         except BaseException:
             self.terminate()
             raise
