@@ -53,18 +53,23 @@ _BLOCK_FRAMES = 256
 
 def _through_harmonics(lv: np.ndarray, fv: np.ndarray, *, n_bins: int, bin_hz: float,
                        nyquist_hz: float) -> np.ndarray:
-    rows = np.arange(lv.shape[0])[:, None]
+    # flat indices and ``take``: the same values as 2-D fancy indexing, at half the cost
+    n_rows = lv.shape[0]
     # 1. the envelope at every harmonic (a small (frames, harmonics) table)
     n_harm = int(np.ceil(nyquist_hz / fv.min())) + 2
     pos = np.minimum(np.arange(1, n_harm + 1)[None, :] * (fv[:, None] / bin_hz), n_bins - 1)
     i = pos.astype(np.int64)
     w = pos - i
-    at_harm = lv[rows, i] * (1 - w) + lv[rows, np.minimum(i + 1, n_bins - 1)] * w
+    base = (np.arange(n_rows) * n_bins)[:, None]
+    flat = lv.reshape(-1)
+    at_harm = flat.take(i + base) * (1 - w) + flat.take(np.minimum(i + 1, n_bins - 1) + base) * w
     # 2. every bin between its two harmonics (below the first: the first)
     x = np.clip(np.arange(n_bins)[None, :] * (bin_hz / fv[:, None]), 1.0, n_harm - 1e-9)
     k = x.astype(np.int64)
     frac = x - k
-    return at_harm[rows, k - 1] * (1 - frac) + at_harm[rows, k] * frac
+    k += (np.arange(n_rows) * n_harm)[:, None]
+    harm = at_harm.reshape(-1)
+    return harm.take(k - 1) * (1 - frac) + harm.take(k) * frac
 
 
 def _median(x: np.ndarray) -> float:

@@ -115,8 +115,13 @@ def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | 
     out = np.ones((lpf.shape[0], n_bins))
     if lpf.shape[0] == 0:
         return out
-    rows, inverse = np.unique(lpf, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    # the filter changes seldom (the built-in voice's never): one transform per run
+    # of equal rows (np.unique would sort the rows, which costs more than it saves)
+    starts = np.empty(lpf.shape[0], dtype=bool)
+    starts[0] = True
+    np.any(lpf[1:] != lpf[:-1], axis=1, out=starts[1:])
+    rows = lpf[starts]
+    inverse = np.cumsum(starts) - 1
     omega = 2.0 * np.pi * np.arange(n_bins) / fft_size
     centre = (n_taps - 1) / 2.0
     z = np.fft.rfft(rows, n=fft_size, axis=1) * np.exp(1j * omega * centre)[None, :]
