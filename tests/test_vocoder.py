@@ -329,8 +329,30 @@ def test_fft_helpers_match_scipy():
 
     assert [fft.next_fast_len(n) for n in range(1, 3000)] == \
         [sfft.next_fast_len(n, real=True) for n in range(1, 3000)]
-    x = np.random.default_rng(3).standard_normal((4, 1025))
-    np.testing.assert_array_equal(fft.dct1(x), sfft.dct(x, type=1, axis=1))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 1025))
+    np.testing.assert_allclose(fft.dct1(x), sfft.dct(x, type=1, axis=1), rtol=0, atol=1e-10)
     x32 = x.astype(np.float32)
     assert fft.dct1(x32).dtype == np.float32
-    np.testing.assert_allclose(fft.dct1(x32), sfft.dct(x32.astype(np.float64), type=1, axis=1), rtol=1e-6, atol=1e-4)
+    exact = sfft.dct(x32.astype(np.float64), type=1, axis=1)
+    assert np.max(np.abs(fft.dct1(x32) - exact)) < 5e-7 * np.max(np.abs(exact))
+
+
+@pytest.mark.parametrize("length,n", [(1025, 1350), (960, 960), (1025, 1025), (7, 10), (10, 7),
+                                      (5, 9), (1, 1), (2, 2), (3, 1), (6, 13)])
+def test_single_precision_rfft_is_as_accurate_as_scipys(length, n):
+    """The float32 rfft built on numpy's complex-to-real transform: within what
+    scipy's own single-precision transform achieves, against double precision."""
+    import scipy.fft as sfft
+
+    from utagoe.dsp import fft
+
+    x = np.random.default_rng(length * 31 + n).standard_normal((5, length)).astype(np.float32)
+    exact = np.fft.rfft(x.astype(np.float64), n=n, axis=1)
+    got = fft.rfft(x, n=n, axis=1)
+    assert got.dtype == np.complex64 and got.shape == exact.shape
+    scale = np.max(np.abs(exact))
+    theirs = np.max(np.abs(sfft.rfft(x, n=n, axis=1) - exact)) / scale
+    assert np.max(np.abs(got - exact)) / scale <= max(2.5 * theirs, 2e-7)
+    # and along another axis
+    np.testing.assert_allclose(fft.rfft(x.T, n=n, axis=0), got.T, rtol=0, atol=1e-6 * scale)
