@@ -21,6 +21,10 @@ import numpy as np
 
 __all__ = ["solve_spd_banded"]
 
+#: block-level elements (systems x blocks) reduced at once: more spills the caches
+#: on long songs, fewer costs Python overhead on short ones
+_CACHE_ELEMENTS = 80_000
+
 
 def solve_spd_banded(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve ``A x = rhs`` for each of ``D`` symmetric positive-definite banded ``A``.
@@ -58,9 +62,15 @@ def solve_spd_banded(band: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     r0 = np.zeros((n_sys, padded))
     r0[:, :length] = rhs
     if p == 2:   # the usual case (windows three frames wide): 2 x 2 blocks entry by entry
-        x0, x1 = _reduce2(_entries(a), _entries(b), (r0[:, 0::2], r0[:, 1::2]))
         x = np.empty((n_sys, padded))
-        x[:, 0::2], x[:, 1::2] = x0, x1
+        ea, eb, r_even, r_odd = _entries(a), _entries(b), r0[:, 0::2], r0[:, 1::2]
+        # a few systems at a time on long inputs, so the level arrays stay in cache
+        # (each system's arithmetic is its own: the grouping does not change a bit)
+        step = max(1, min(n_sys, _CACHE_ELEMENTS // n_blocks))
+        for d0 in range(0, n_sys, step):
+            d = slice(d0, d0 + step)
+            x0, x1 = _reduce2(tuple(e[d] for e in ea), tuple(e[d] for e in eb), (r_even[d], r_odd[d]))
+            x[d, 0::2], x[d, 1::2] = x0, x1
         return x[:, :length]
     x = _reduce(a, b, r0.reshape(n_sys, n_blocks, p, 1))
     return x.reshape(n_sys, padded)[:, :length]
