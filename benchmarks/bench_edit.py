@@ -1,0 +1,107 @@
+"""An edit through the API: change one note of a long song and render again.
+
+    .venv/bin/python benchmarks/bench_edit.py [--repeat 4] [--score examples/sakura.musicxml]
+
+The score's track is repeated ``--repeat`` times (sakura x 4 is a 3.6-minute
+song). It is rendered once with a kept :class:`utagoe.RenderCache`, then one
+note in the middle is moved up a tone and the song rendered again with the same
+cache, as an editor would. Printed: the full render's time, the edit's time
+(both whole ``utagoe.render`` calls on one core, warm), how many phrases the
+edit sang again, where its time went (planning, parameter generation,
+vocoding, mixing; from a profile of a second edit), and how the edit's audio
+differs from a full render of the edited song without a cache (the largest
+sample difference, and in 16-bit steps after the mix's peak scaling).
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import dataclasses
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def long_song(score: str, repeat: int):
+    import utagoe
+
+    p = utagoe.load(score)
+    track = p.tracks[0]
+    span = p.end_ticks + 1920
+    notes = [dataclasses.replace(n, start_ticks=n.start_ticks + k * span)
+             for k in range(repeat) for n in track.notes]
+    track = dataclasses.replace(track, notes=tuple(notes))
+    return dataclasses.replace(p, tracks=(track,), tempos=p.tempos[:1])
+
+
+def edited(song, step: int):
+    track = song.tracks[0]
+    notes = list(track.notes)
+    i = len(notes) // 2
+    while not notes[i].lyric.strip():
+        i += 1
+    notes[i] = dataclasses.replace(notes[i], pitch=notes[i].pitch + step)
+    return dataclasses.replace(song, tracks=(dataclasses.replace(track, notes=tuple(notes)),)), i
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--score", default=str(ROOT / "examples" / "sakura.musicxml"))
+    ap.add_argument("--repeat", type=int, default=4)
+    args = ap.parse_args()
+    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+    import utagoe
+    from utagoe.rendering.cache import RenderCache
+    from utagoe.voices.registry import default_voices
+
+    song = long_song(args.score, args.repeat)
+    voices = default_voices(plugins=False)
+    utagoe.render(long_song(args.score, 1), voices=voices)   # warm: voice loaded, code paths run
+    cache = RenderCache()
+    t = time.perf_counter()
+    full = utagoe.render(song, voices=voices, cache=cache)
+    t_full = time.perf_counter() - t
+    seconds = full.audio.samples.shape[1] / full.audio.sample_rate
+    song2, where = edited(song, 2)
+    t = time.perf_counter()
+    after = utagoe.render(song2, voices=voices, cache=cache)
+    t_edit = time.perf_counter() - t
+    print(f"song: {seconds:.1f} s, {len(song.tracks[0].notes)} notes, {full.phrases_rendered} phrases")
+    print(f"full render {t_full:.2f} s; edit of note {where} {t_edit * 1000:.0f} ms "
+          f"({t_edit / t_full:.3f} of the full render), phrases sung again {after.phrases_rendered}, "
+          f"from the cache {after.phrases_cached}")
+
+    reference = utagoe.render(song2, voices=voices)
+    diff = np.abs(after.audio.samples - reference.audio.samples)
+    peak = float(np.max(np.abs(reference.audio.samples))) or 1.0
+    print(f"edit vs a full render of the edited song: largest difference {diff.max():.3g} "
+          f"({diff.max() / peak * 32767:.2f} 16-bit steps at the mix's scale), "
+          f"{100 * np.mean(diff > 0.5 / 32767):.3f}% of samples differ by half a step or more")
+
+    song3, _ = edited(song, 4)
+    prof = cProfile.Profile()
+    prof.enable()
+    utagoe.render(song3, voices=voices, cache=cache)
+    prof.disable()
+    stats = pstats.Stats(prof)
+    parts = {"planning (plan_render)": "plan_render", "parameter generation": "generate_parameters",
+             "vocoding": "vocode", "placing and mixing": "mix"}
+    total = stats.total_tt
+    print(f"where a second edit's {total * 1000:.0f} ms went (profiled, so slower):")
+    for label, fn in parts.items():
+        cum = sum(v[3] for k, v in stats.stats.items() if k[2] == fn)
+        print(f"  {label:26s} {cum * 1000:7.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
