@@ -522,6 +522,24 @@ def test_generate_shapes_and_short_phonemes(song_voice, tmp_path):
     assert empty.mgc.shape == (0, 35)
 
 
+def test_long_tracks_are_generated_a_few_dimensions_at_a_time(song_voice, tmp_path, monkeypatch):
+    """Each dimension is its own trajectory: generated in groups of dimensions
+    (how a long track keeps its memory bounded), the parameters are the same
+    bytes as generated all at once."""
+    import utagoe.voices.hts.generate as generate
+
+    labels = _sinsy_labels(tmp_path, _song_notes(8, seed=5), tempo=110)
+    contexts = [line.split(" ", 2)[2] for line in labels]
+    frames = [30] * len(contexts)
+    whole = generate_parameters(song_voice, contexts, frames)
+    for elements in (1, 7 * sum(frames), 11 * sum(frames)):
+        monkeypatch.setattr(generate, "GENERATION_ELEMENTS", elements)
+        parts = generate_parameters(song_voice, contexts, frames)
+        assert parts.mgc.tobytes() == whole.mgc.tobytes()
+        assert parts.lpf.tobytes() == whole.lpf.tobytes()
+        assert parts.lf0.tobytes() == whole.lf0.tobytes()
+
+
 # --------------------------------------------------------------------------- against the HTS engine
 
 

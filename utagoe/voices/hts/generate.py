@@ -372,6 +372,16 @@ def mlpg(mean: np.ndarray, ivar: np.ndarray, windows: Sequence[Window]) -> np.nd
     return _solve(band, rhs)
 
 
+def _row_dot(x: np.ndarray, y: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
+    """Each row of ``x`` (D, L) dotted with ``y`` ((L,) or (D, L)), row by row: a
+    row's sum does not depend on how many rows come with it (BLAS's and einsum's
+    do), so a track generated a few dimensions at a time gives the same bytes."""
+    if tmp is None:
+        tmp = np.empty(x.shape)
+    np.multiply(x, y, out=tmp)
+    return tmp.sum(axis=1)
+
+
 def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.ndarray,
               gv_mean: np.ndarray, gv_precision: np.ndarray, n_windows: int,
               max_ratio: float | None = None) -> np.ndarray:
@@ -392,9 +402,9 @@ def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.nda
     on_f = switch.astype(np.float64)
 
     # 1. scale the trajectory to the GV mean
-    m = (par @ on_f) / n_on
+    m = _row_dot(par, on_f) / n_on
     dev = par - m[:, None]
-    v = ((dev * dev) @ on_f) / n_on
+    v = _row_dot(dev * dev, on_f) / n_on
     if max_ratio is not None:
         gv_mean = np.where(v > 0.0, np.minimum(gv_mean, v * max_ratio ** 2), gv_mean)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -413,15 +423,15 @@ def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.nda
     tmp = np.empty_like(par)
     sq = np.empty_like(par)
     for it in range(1, _GV_ITERATIONS + 1):
-        m = (par @ on_f) / n_on
+        m = _row_dot(par, on_f, tmp) / n_on
         np.subtract(par, m[:, None], out=dev)
         np.multiply(dev, dev, out=sq)
-        v = (sq @ on_f) / n_on
+        v = _row_dot(sq, on_f, tmp) / n_on
         gvobj = -0.5 * _GV_W2 * v * gv_precision * (v - 2.0 * gv_mean)
         dv = -2.0 * gv_precision * (v - gv_mean) / length
         _band_matvec(band, par, out=g, tmp=tmp)
-        rhs_dot = np.einsum("dl,dl->d", par, rhs)
-        hmmobj = _GV_W1 * w * (rhs_dot - 0.5 * np.einsum("dl,dl->d", par, g))
+        rhs_dot = _row_dot(par, rhs, tmp)
+        hmmobj = _GV_W1 * w * (rhs_dot - 0.5 * _row_dot(par, g, tmp))
         # h: diagonal second derivative
         sq *= (-_GV_W2 * 4.0 / (length * length) * gv_precision)[:, None]
         sq += neg_w_diag
@@ -442,6 +452,14 @@ def _apply_gv(par: np.ndarray, band: np.ndarray, rhs: np.ndarray, switch: np.nda
     return par
 
 
+#: dimensions x frames generated at once: each dimension of a stream is its own
+#: trajectory (its own banded system and GV), so a long track is generated a few
+#: dimensions at a time and its temporaries (the window means and precisions,
+#: the normal equations, the solver's and GV's work arrays) stay a few tens of
+#: MB whatever its length. A song of a few minutes is done in one go.
+GENERATION_ELEMENTS = 1 << 21
+
+
 def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np.ndarray,
                        voiced_frames: np.ndarray | None, gv_switch_frames: np.ndarray | None,
                        gv_pdf: np.ndarray | None, gv_weight: float,
@@ -459,15 +477,14 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
     length = frames.shape[0]
     if length == 0:
         return np.zeros((0, dim))
-    # state-level arrays, then expanded to frames: (K, D, L)
+    # state-level arrays (K, D, states), expanded to frames a few dimensions at a time
     mean_s = np.ascontiguousarray(state_pdf[:, :width].reshape(-1, k_win, dim).transpose(1, 2, 0))
     ivar_s = np.ascontiguousarray(_finv(state_pdf[:, width:2 * width]).reshape(-1, k_win, dim).transpose(1, 2, 0))
-    mean = np.take(mean_s, frames, axis=2)
-    ivar = np.take(ivar_s, frames, axis=2)
     # dynamic windows that reach outside the sequence or over an unvoiced frame
     pad = max(max(-w.left, w.right) for w in stream.windows)
     full = np.ones(n_frames, dtype=bool) if flag is None else flag
     padded = np.concatenate([np.zeros(pad, bool), full, np.zeros(pad, bool)])
+    bad_frames: dict[int, np.ndarray] = {}
     for k, win in enumerate(stream.windows):
         if k == 0:
             continue
@@ -476,14 +493,26 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
             ok &= padded[pad + s:pad + s + n_frames]
         bad = ~ok if flag is None else ~ok[flag]
         if bad.any():
-            ivar[k][:, bad] = 0.0
-    band, rhs = _normal_equations(mean, ivar, stream.windows)
-    par = _solve(band, rhs)
+            bad_frames[k] = bad
+    switch = None
     if gv_pdf is not None and gv_switch_frames is not None:
         switch = gv_switch_frames if flag is None else gv_switch_frames[flag]
-        par = _apply_gv(par, band, rhs, switch, gv_pdf[:dim] * gv_weight, gv_pdf[dim:2 * dim], k_win,
-                        max_ratio=gv_max_ratio)
-    return par.T
+    out = np.empty((length, dim))
+    step = max(1, min(dim, GENERATION_ELEMENTS // length))
+    for d0 in range(0, dim, step):
+        d1 = min(dim, d0 + step)
+        mean = np.take(mean_s[:, d0:d1], frames, axis=2)
+        ivar = np.take(ivar_s[:, d0:d1], frames, axis=2)
+        for k, bad in bad_frames.items():
+            ivar[k][:, bad] = 0.0
+        band, rhs = _normal_equations(mean, ivar, stream.windows)
+        del mean, ivar
+        par = _solve(band, rhs)
+        if switch is not None and gv_pdf is not None:
+            par = _apply_gv(par, band, rhs, switch, gv_pdf[d0:d1] * gv_weight, gv_pdf[dim + d0:dim + d1],
+                            k_win, max_ratio=gv_max_ratio)
+        out[:, d0:d1] = par.T
+    return out
 
 
 # --------------------------------------------------------------------------- entry point
