@@ -16,7 +16,8 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _WHERE = {
-    "load": ".api", "save": ".api", "render": ".api", "singers": ".api", "voice_registry": ".api",
+    "load": ".api", "save": ".api", "render": ".api", "render_to_file": ".api", "singers": ".api",
+    "voice_registry": ".api",
     "describe": ".api", "load_voicebank": ".api", "install_voicebank": ".api",
     "remove_voicebank": ".api", "add_voice_folder": ".api", "describe_singer": ".api",
     "Audio": ".audio",
@@ -32,6 +33,7 @@ _WHERE = {
     "TimingSettings": ".timing.align", "PitchSettings": ".expression.pitch",
     "HTSTuning": ".voices.hts.tuning",
     "RenderCache": ".rendering.cache", "RenderResult": ".rendering.engine",
+    "RenderedFile": ".rendering.engine",
     "TrackAudio": ".rendering.engine",
 }
 
@@ -53,7 +55,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .api import (add_voice_folder, describe, describe_singer, install_voicebank, load,
-                      load_voicebank, remove_voicebank, render, save, singers, voice_registry)
+                      load_voicebank, remove_voicebank, render, render_to_file, save, singers,
+                      voice_registry)
     from .audio import Audio
     from .cancel import CancelToken
     from .errors import (InvalidValueError, LyricsError, RenderCancelled, ScoreFormatError,
@@ -62,7 +65,7 @@ if TYPE_CHECKING:
     from .formats.options import ReadOptions
     from .model.score import Note, PitchPoint, Project, Tempo, TimeSignature, Track, TrackCurve, Vibrato
     from .rendering.cache import RenderCache
-    from .rendering.engine import RenderResult, TrackAudio
+    from .rendering.engine import RenderedFile, RenderResult, TrackAudio
     from .settings import ControlSettings, MixSettings, PhraseSettings, RenderSettings, VoiceSettings
     from .timing.align import TimingSettings
     from .voices.hts.tuning import HTSTuning

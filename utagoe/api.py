@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .model.score import Project
     from .report import ScoreReport
     from .rendering.cache import RenderCache
-    from .rendering.engine import RenderResult
+    from .rendering.engine import RenderedFile, RenderResult
     from .settings import RenderSettings, VoiceSettings
     from .voices.base import SingerInfo
     from .voices.registry import VoiceRegistry
@@ -62,6 +62,25 @@ def render(project: Project, singer: str | None = None, *,
 
     return render_project(project, singer=singer, settings=settings, voices=voices, cache=cache,
                           progress=progress, cancel=cancel)
+
+
+def render_to_file(project: Project, path: str | os.PathLike, singer: str | None = None, *,
+                   settings: RenderSettings | None = None, voices: VoiceRegistry | None = None,
+                   cache: RenderCache | None = None,
+                   progress: Callable[[int, int], None] | None = None,
+                   cancel: CancelToken | None = None, subtype: str = "PCM_16") -> RenderedFile:
+    """Sing the project and write the mix to ``path`` (.wav or .flac, atomically),
+    never holding the whole song: the same bytes as ``render(...).save(path)``, in
+    memory that does not grow with the song but for what the voice needs.
+
+    Returns a :class:`~utagoe.rendering.engine.RenderedFile` (the path, sample
+    rate, channels, length and the warnings). The stems wait in unnamed temporary
+    files in the output's folder while the song is sung.
+    """
+    from .rendering.engine import render_to_file as _render_to_file
+
+    return _render_to_file(project, path, singer=singer, settings=settings, voices=voices,
+                           cache=cache, progress=progress, cancel=cancel, subtype=subtype)
 
 
 def voice_registry(settings: VoiceSettings | None = None, *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Iterable
 
 import numpy as np
 
@@ -56,10 +57,7 @@ class Audio:
         from .fileio import check_output_path, write_atomic
 
         path = Path(path)
-        container = AUDIO_FORMATS.get(path.suffix.lower())
-        if container is None:
-            raise UtagoeError(f"{path}: cannot write {path.suffix or 'files without extension'}; "
-                              f"use {' or '.join(AUDIO_FORMATS)}")
+        container = audio_container(path)
         check_output_path(path)
         # encoded in memory first: soundfile hides the OS error of a full disk, and
         # a plain write of the bytes reports it
@@ -70,3 +68,88 @@ class Audio:
             raise UtagoeError(f"{path}: cannot write {container} with subtype {subtype!r}: {exc}") \
                 from None
         return write_atomic(path, buf.getbuffer())
+
+
+def audio_container(path: str | os.PathLike) -> str:
+    """soundfile's format name for ``path``'s extension (:data:`AUDIO_FORMATS`), or
+    :class:`~utagoe.errors.UtagoeError` naming what can be written."""
+    from .errors import UtagoeError
+
+    path = Path(path)
+    container = AUDIO_FORMATS.get(path.suffix.lower())
+    if container is None:
+        raise UtagoeError(f"{path}: cannot write {path.suffix or 'files without extension'}; "
+                          f"use {' or '.join(AUDIO_FORMATS)}")
+    return container
+
+
+class _ReportingFile:
+    """A binary file for soundfile's virtual IO that keeps the OS error of a failed
+    write (soundfile would only see a short write) so it can be raised as it is."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.error is not None:
+            return 0
+        try:
+            self.f.write(data)
+        except OSError as exc:
+            self.error = exc
+            return 0
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        return self.f.read(n)
+
+
+def write_audio_blocks(path: str | os.PathLike, blocks: Iterable[Audio], *, sample_rate: int,
+                       channels: int, subtype: str = "PCM_16") -> Path:
+    """Write ``blocks`` one after the other as one WAV or FLAC file (by extension),
+    atomically, never holding more than one block: the file has the same bytes as
+    :meth:`Audio.save` of the blocks joined. Every block must have ``sample_rate``
+    and ``channels``. A full disk raises :class:`~utagoe.fileio.FileError`
+    naming ``path``."""
+    import soundfile as sf
+
+    from .errors import UtagoeError
+    from .fileio import check_output_path, write_atomic
+
+    path = Path(path)
+    container = audio_container(path)
+    check_output_path(path)
+    try:  # what soundfile refuses, refused before anything is rendered into the file
+        if not sf.check_format(container, subtype):
+            raise ValueError("invalid combination of format and subtype")
+    except (ValueError, TypeError) as exc:
+        raise UtagoeError(f"{path}: cannot write {container} with subtype {subtype!r}: {exc}") \
+            from None
+
+    def write(f: BinaryIO) -> None:
+        out = _ReportingFile(f)
+        try:
+            with sf.SoundFile(out, "w", sample_rate, channels, subtype, None, container) as sink:
+                for block in blocks:
+                    if block.sample_rate != sample_rate or block.channels != channels:
+                        raise ValueError(f"a block of {block.channels} channel(s) at "
+                                         f"{block.sample_rate} Hz in a file of {channels} at "
+                                         f"{sample_rate} Hz")
+                    sink.write(block.samples.T)
+                    if out.error is not None:
+                        raise out.error
+        except (AssertionError, RuntimeError):
+            if out.error is not None:   # soundfile saw a short write: the OS said why
+                raise out.error from None
+            raise
+        if out.error is not None:       # the header, rewritten on closing
+            raise out.error
+
+    return write_atomic(path, write)

@@ -82,6 +82,7 @@ def _check_output(args, out: Path) -> None:
 def _cmd_render(args) -> int:
     import utagoe
 
+    from .api import render_to_file
     from .audio import AUDIO_FORMATS
     from .expression.pitch import PitchSettings
     from .settings import ControlSettings, RenderSettings, VoiceSettings
@@ -103,17 +104,17 @@ def _cmd_render(args) -> int:
     bar = ProgressBar(sys.stderr, min_total=1 if args.progress else 8)
     t0 = time.monotonic()
     try:
-        result = utagoe.render(project, args.singer, settings=settings,
-                               progress=bar if show_bar else None)
+        # streamed to the file: the song is never held whole
+        result = render_to_file(project, out, args.singer, settings=settings,
+                                progress=bar if show_bar else None)
     finally:
         bar.close()
-    result.save(out)
     el = time.monotonic() - t0
     for w in result.warnings:
         _warn(w)
     if not args.quiet:
-        dur = result.audio.duration_s
-        print(f"{out}: {dur:.1f} s at {result.audio.sample_rate} Hz, rendered in {el:.1f} s "
+        dur = result.duration_s
+        print(f"{out}: {dur:.1f} s at {result.sample_rate} Hz, rendered in {el:.1f} s "
               f"({el / max(dur, 1e-9):.3f} of real time)", file=sys.stderr)
     return 0
 

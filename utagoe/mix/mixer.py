@@ -1,4 +1,9 @@
-"""Mixing stems and keeping the peak in bounds. Pure functions over Audio."""
+"""Mixing stems and keeping the peak in bounds. Pure functions over Audio.
+
+Every function works sample by sample (the peak aside, which :func:`sample_peak`
+measures and :func:`scale_to_peak` takes as a number), so a long song can be
+mixed block by block, with the same samples as mixed whole.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -65,10 +70,22 @@ def mix(stems: list[Audio], *, gains_db: list[float] | None = None,
     return Audio(out.astype(np.float32), rate)
 
 
-def normalize_peak(audio: Audio, *, peak_dbfs: float) -> Audio:
-    """Scale so the highest sample peak is exactly ``peak_dbfs`` (silence stays silence)."""
-    peak = float(np.max(np.abs(audio.samples))) if audio.num_samples else 0.0
+def sample_peak(audio: Audio) -> float:
+    """The highest absolute sample (0.0 for no samples; NaN if any sample is NaN)."""
+    return float(np.max(np.abs(audio.samples))) if audio.num_samples else 0.0
+
+
+def scale_to_peak(audio: Audio, *, peak: float, peak_dbfs: float) -> Audio:
+    """Scale ``audio`` so that ``peak`` (the highest sample of the whole of which
+    ``audio`` may be one block) lands exactly on ``peak_dbfs``; a peak of 0 (silence)
+    or not finite leaves it as it is. Per sample, so a song scaled block by block
+    gives the same samples as scaled whole."""
     if peak <= 0 or not np.isfinite(peak):
         return audio
     target = float(db_to_gain(peak_dbfs))
     return Audio((audio.samples * (target / peak)).astype(np.float32), audio.sample_rate)
+
+
+def normalize_peak(audio: Audio, *, peak_dbfs: float) -> Audio:
+    """Scale so the highest sample peak is exactly ``peak_dbfs`` (silence stays silence)."""
+    return scale_to_peak(audio, peak=sample_peak(audio), peak_dbfs=peak_dbfs)

@@ -4,26 +4,28 @@
 checks the input and cuts every track into phrases, :mod:`~utagoe.rendering.track`
 sings each track's phrases (from the :class:`RenderCache` where it can, on the
 :class:`~utagoe.rendering.workers.WorkerPool` otherwise), and
-:mod:`utagoe.mix.mixer` mixes the tracks.
+:mod:`utagoe.mix.mixer` mixes the tracks. :func:`render_to_file` does the same
+into a file, with the stems spooled to disk and the mix written block by block.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..audio import Audio
 from ..cancel import CancelToken
-from ..mix.mixer import mix, normalize_peak
+from ..mix.mixer import mix, sample_peak, scale_to_peak
 from ..model.units import db_to_gain
 from ..model.score import Project
 from ..settings import RenderSettings
 from ..voices.registry import VoiceRegistry, default_voices
 from .cache import RenderCache
 from .plan import plan_render
-from .track import render_track
+from .track import SpooledStem, render_track
 from .workers import WorkerPool
 
 #: progress(done_phrases, total_phrases)
@@ -71,6 +73,18 @@ class _Counter:
             self.progress(self.done, self.total)
 
 
+def _master(audio: Audio, *, peak: float, settings: RenderSettings) -> Audio:
+    """The mix (or a block of it) scaled so that ``peak`` (the whole mix's) is at
+    ``settings.mix.peak_dbfs``, lower by the song's dynamics when they are below 0."""
+    audio = scale_to_peak(audio, peak=peak, peak_dbfs=settings.mix.peak_dbfs)
+    if settings.controls.dynamics_db < 0:
+        # the peak scaling would undo a song made softer as a whole; louder
+        # singing cannot pass the peak, so it keeps only its brightness
+        audio = Audio((audio.samples * db_to_gain(settings.controls.dynamics_db)).astype(np.float32),
+                      audio.sample_rate)
+    return audio
+
+
 def render_project(project: Project, *, singer: str | None = None,
                    settings: RenderSettings | None = None,
                    voices: VoiceRegistry | None = None, cache: RenderCache | None = None,
@@ -85,6 +99,7 @@ def render_project(project: Project, *, singer: str | None = None,
     changed. ``progress(done, total)`` is called as phrases finish; ``cancel``
     stops the render between steps with :class:`~utagoe.errors.RenderCancelled`.
     The same input and settings give the same samples, whatever ``settings.workers``.
+    :func:`render_to_file` writes the same mix to a file without holding it.
     """
     settings = settings if settings is not None else RenderSettings()
     voices = voices if voices is not None else default_voices(settings.voice)
@@ -97,15 +112,100 @@ def render_project(project: Project, *, singer: str | None = None,
             renders.append(render_track(tp, num_samples=plan.num_samples, sample_rate_hz=rate,
                                         pool=pool, cache=cache, cancel=cancel,
                                         advance=counter.advance))
-    mixed = mix([r.audio for r in renders], gains_db=[t.track.volume_db for t in plan.tracks],
+    stems = [r.audio for r in renders if r.audio is not None]
+    mixed = mix(stems, gains_db=[t.track.volume_db for t in plan.tracks],
                 pans=[t.track.pan for t in plan.tracks])
-    mixed = normalize_peak(mixed, peak_dbfs=settings.mix.peak_dbfs)
-    if settings.controls.dynamics_db < 0:
-        # the peak scaling would undo a song made softer as a whole; louder
-        # singing cannot pass the peak, so it keeps only its brightness
-        mixed = Audio((mixed.samples * db_to_gain(settings.controls.dynamics_db)).astype(np.float32),
-                      mixed.sample_rate)
-    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio)
-                   for t, r in zip(plan.tracks, renders))
+    mixed = _master(mixed, peak=sample_peak(mixed), settings=settings)
+    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, a)
+                   for t, a in zip(plan.tracks, stems))
     return RenderResult(mixed, tracks, plan.warnings, sum(r.rendered for r in renders),
                         sum(r.cached for r in renders))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RenderedFile:
+    """What :func:`render_to_file` wrote, and what the user should know."""
+
+    path: Path
+    sample_rate: int
+    channels: int
+    num_samples: int
+    warnings: tuple[str, ...]
+    phrases_rendered: int
+    phrases_cached: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_samples / self.sample_rate
+
+
+#: samples per block when a mix is written block by block (a few MiB at most)
+BLOCK_SAMPLES = 1 << 18
+
+
+def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | None = None,
+                   settings: RenderSettings | None = None,
+                   voices: VoiceRegistry | None = None, cache: RenderCache | None = None,
+                   progress: Progress | None = None, cancel: CancelToken | None = None,
+                   subtype: str = "PCM_16", block_samples: int = BLOCK_SAMPLES) -> RenderedFile:
+    """Sing ``project`` like :func:`render_project` and write the mix to ``path`` (.wav
+    or .flac, atomically): the same bytes as ``render_project(...).save(path)``,
+    without holding the song.
+
+    Each track's stem goes to an unnamed temporary file in ``path``'s folder as
+    its phrases are placed (:class:`~utagoe.rendering.track.SpooledStem`); the
+    mix is then read back in blocks of ``block_samples``, once for its peak and
+    once to scale and write it. What memory still grows with the song's length
+    is what the voices need (the HTS singer generates a track as one utterance).
+    """
+    from ..audio import audio_container, write_audio_blocks
+    from ..fileio import FileError, check_output_path, describe_os_error
+
+    path = Path(path)
+    audio_container(path)
+    check_output_path(path)
+    settings = settings if settings is not None else RenderSettings()
+    voices = voices if voices is not None else default_voices(settings.voice)
+    plan = plan_render(project, singer=singer, settings=settings, voices=voices)
+    counter = _Counter(progress, plan.total_phrases)
+    rate = settings.mix.sample_rate_hz
+    n = plan.num_samples
+    folder = path.parent if str(path.parent) else Path(".")
+    gains = [t.track.volume_db for t in plan.tracks]
+    pans = [t.track.pan for t in plan.tracks]
+    renders = []
+    stems: list[SpooledStem] = []
+    try:
+        try:
+            with WorkerPool(settings.workers) as pool:
+                for tp in plan.tracks:
+                    stem = SpooledStem(n, folder=folder)
+                    stems.append(stem)
+                    renders.append(render_track(tp, num_samples=n, sample_rate_hz=rate, pool=pool,
+                                                cache=cache, cancel=cancel,
+                                                advance=counter.advance, stem=stem))
+        except OSError as exc:
+            if isinstance(exc, FileError):
+                raise
+            raise FileError(path, f"cannot keep the render's temporary audio in {folder}: "
+                                  f"{describe_os_error(exc)}") from None
+
+        def blocks() -> Iterator[Audio]:
+            for a in range(0, n, block_samples):
+                b = min(a + block_samples, n)
+                yield mix([Audio(s.read(a, b)[None, :], rate) for s in stems],
+                          gains_db=gains, pans=pans)
+
+        peak = 0.0 if n == 0 else float("-inf")
+        channels = 1
+        for block in blocks():
+            # np.max as in sample_peak: a NaN anywhere is the peak
+            peak = float(np.max([peak, sample_peak(block)]))
+            channels = block.channels
+        written = write_audio_blocks(path, (_master(b, peak=peak, settings=settings) for b in blocks()),
+                                     sample_rate=rate, channels=channels, subtype=subtype)
+    finally:
+        for s in stems:
+            s.close()
+    return RenderedFile(written, rate, channels, n, plan.warnings,
+                        sum(r.rendered for r in renders), sum(r.cached for r in renders))

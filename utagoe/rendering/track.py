@@ -1,8 +1,10 @@
 """Rendering one track: cache first, then the voice's jobs on the worker pool."""
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -15,12 +17,161 @@ from .plan import TrackPlan
 from .workers import WorkerPool
 
 
+class MemoryStem:
+    """A track's stem held whole in memory (what :class:`~utagoe.rendering.engine.RenderResult`
+    gives back): float32, ``num_samples`` long."""
+
+    def __init__(self, num_samples: int) -> None:
+        # np.zeros takes its pages from the system as they are first written
+        self.samples = np.zeros(num_samples, dtype=np.float32)
+
+    def add(self, audio: Audio, *, start_sample: int) -> None:
+        place(audio, self.samples, start_sample=start_sample)
+
+    def hold(self, audio: Audio) -> object:
+        """Keep a phrase that came before its turn (here: as it is)."""
+        return audio
+
+    def take(self, held: object) -> Audio:
+        assert isinstance(held, Audio)
+        return held
+
+    def release(self, before_sample: int) -> None:
+        """Nothing will be added before ``before_sample`` any more (kept: held whole)."""
+
+    def finish(self) -> None:
+        pass
+
+    def audio(self, sample_rate_hz: int) -> Audio:
+        return Audio(self.samples[None, :], sample_rate_hz)
+
+
+class SpooledStem:
+    """A track's stem written to an unnamed temporary file as soon as no phrase can
+    add to it any more, so memory holds only the samples still being added to
+    (about one phrase). :meth:`read` gives any stretch back. The file is in
+    ``folder`` (the output's folder: a temporary folder may live in memory) and
+    disappears when closed, or with the process.
+
+    The samples are those of :class:`MemoryStem`: phrases are added in the same
+    order with the same float32 additions."""
+
+    #: the most bytes of silence written at once
+    _ZEROS = 1 << 18
+
+    def __init__(self, num_samples: int, *, folder: str | os.PathLike) -> None:
+        self.num_samples = num_samples
+        self.folder = os.fspath(folder)
+        # BufferedRandom (typeshed types TemporaryFile by platform)
+        self.file: Any = tempfile.TemporaryFile(dir=self.folder, prefix=".utagoe-", suffix=".tmp")
+        self.pos = 0                                # samples before it are in the file
+        self.buf = np.zeros(0, dtype=np.float32)    # samples pos .. pos + len(buf)
+        # phrases sung before their turn wait in a second file (the workers sing
+        # from the front of the track and this process from its end)
+        self.side: Any = None
+        self.parked = 0
+
+    def hold(self, audio: Audio) -> object:
+        """Keep a phrase that came before its turn, on disk; :meth:`take` gives it back."""
+        if audio.channels != 1:
+            return audio
+        if self.side is None:
+            self.side = tempfile.TemporaryFile(dir=self.folder, prefix=".utagoe-", suffix=".tmp")
+        offset = self.side.seek(0, os.SEEK_END)
+        x = np.ascontiguousarray(audio.samples[0], dtype=np.float32)
+        self.side.write(x.data)
+        self.parked += 1
+        return _Parked(offset, len(x), audio.sample_rate)
+
+    def take(self, held: object) -> Audio:
+        if isinstance(held, Audio):
+            return held
+        assert isinstance(held, _Parked) and self.side is not None
+        x = _read_exactly(self.side, held.offset, held.num_samples)
+        self.parked -= 1
+        if self.parked == 0:   # nothing waits: the file starts again empty
+            self.side.seek(0)
+            self.side.truncate()
+        return Audio(x[None, :], held.sample_rate)
+
+    def add(self, audio: Audio, *, start_sample: int) -> None:
+        x = audio.samples[0]
+        a, b = start_sample, start_sample + len(x)
+        lo, hi = max(a, 0), min(b, self.num_samples)
+        if hi <= lo:
+            return
+        if lo < self.pos:
+            raise RuntimeError(f"a phrase added at sample {lo}, before the stem's "
+                               f"released part ({self.pos})")
+        if hi - self.pos > len(self.buf):
+            grown = np.zeros(hi - self.pos, dtype=np.float32)
+            grown[:len(self.buf)] = self.buf
+            self.buf = grown
+        self.buf[lo - self.pos:hi - self.pos] += x[lo - a:hi - a]
+
+    def release(self, before_sample: int) -> None:
+        """Nothing will be added before ``before_sample`` any more: write it out."""
+        until = min(before_sample, self.num_samples)
+        if until <= self.pos:
+            return
+        k = until - self.pos
+        held = min(k, len(self.buf))
+        if held:
+            self.file.write(self.buf[:held].data)
+        gap = k - held   # silence between the phrases
+        while gap > 0:
+            z = min(gap, self._ZEROS)
+            self.file.write(bytes(4 * z))
+            gap -= z
+        self.buf = self.buf[held:].copy()
+        self.pos = until
+
+    def finish(self) -> None:
+        self.release(self.num_samples)
+        self.file.flush()
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``start .. stop`` (float32) of a finished stem."""
+        return _read_exactly(self.file, 4 * start, max(0, stop - start))
+
+    def close(self) -> None:
+        self.file.close()
+        if self.side is not None:
+            self.side.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Parked:
+    offset: int
+    num_samples: int
+    sample_rate: int
+
+
+def _read_exactly(f: Any, offset: int, count: int) -> np.ndarray:
+    """``count`` float32 samples from byte ``offset`` of ``f``."""
+    out = np.empty(count, dtype=np.float32)
+    view = out.data.cast("B")
+    f.seek(offset)
+    got = 0
+    while got < len(view):
+        n = f.readinto(view[got:])
+        if not n:
+            raise OSError(f"a temporary audio file ended at byte {offset + got}")
+        got += n
+    return out
+
+
+Stem = MemoryStem | SpooledStem
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class TrackRender:
     #: the track as sung, mono, on the song's clock, before its volume and pan
-    audio: Audio
+    #: (None when the stem was spooled: see ``stem``)
+    audio: Audio | None
     rendered: int
     cached: int
+    stem: Stem | None = None
 
 
 def _checked(audio: object, plan: TrackPlan, index: int) -> Audio:
@@ -38,36 +189,68 @@ def _checked(audio: object, plan: TrackPlan, index: int) -> Audio:
 
 def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool: WorkerPool,
                  cache: RenderCache | None = None, cancel: CancelToken | None = None,
-                 advance: Callable[[int], None] = lambda n: None) -> TrackRender:
+                 advance: Callable[[int], None] = lambda n: None,
+                 stem: Stem | None = None) -> TrackRender:
     """Sing the phrases of ``plan`` not found in ``cache`` and place every phrase on
-    a buffer of ``num_samples`` at ``sample_rate_hz``. ``advance(n)`` is called as
-    phrases are done (cached ones first)."""
-    audios: list[Audio | None] = [cache.get(k) if cache is not None else None for k in plan.keys]
-    need = [a is None for a in audios]
-    cached = need.count(False)
+    a stem of ``num_samples`` at ``sample_rate_hz`` (``stem``; default: a
+    :class:`MemoryStem`, returned as ``.audio``). ``advance(n)`` is called as
+    phrases are done (cached ones first).
+
+    Phrases are placed in their order as soon as they and all before them are
+    there, and their audio is let go (the cache, if any, keeps its own); the stem
+    is told what no later phrase reaches, so a :class:`SpooledStem` holds little."""
+    held = stem if stem is not None else MemoryStem(num_samples)
+    n = len(plan.phrases)
+    starts = [int(round(p.start_s * sample_rate_hz)) for p in plan.phrases]
+    # after phrase i, nothing is added before the earliest start of the phrases after it
+    final_before = [num_samples] * n
+    for i in range(n - 2, -1, -1):
+        final_before[i] = min(starts[i + 1], final_before[i + 1])
+    waiting: dict[int, object] = {}
+    placed = 0
+
+    def place_ready() -> None:
+        nonlocal placed
+        while placed < n and placed in waiting:
+            sung = held.take(waiting.pop(placed))
+            held.add(resample(sung, sample_rate_hz=sample_rate_hz), start_sample=starts[placed])
+            held.release(final_before[placed])
+            placed += 1
+
+    need = [True] * n
+    if cache is not None:
+        for i, k in enumerate(plan.keys):
+            a = cache.get(k)
+            if a is not None:
+                waiting[i] = a
+                need[i] = False
+    cached = n - need.count(True)
     if cached:
         advance(cached)
+    place_ready()
     check(cancel)
     rendered = 0
     if any(need):
-        jobs = plan.voice.track_jobs(plan.phrases, need=need, cancel=cancel)
-        audio_s = sum(p.end_s - p.start_s for p, n in zip(plan.phrases, need) if n)
+        asked = list(need)   # need[] changes as phrases come back
+        jobs = plan.voice.track_jobs(plan.phrases, need=asked, cancel=cancel)
+        audio_s = sum(p.end_s - p.start_s for p, k in zip(plan.phrases, asked) if k)
         for i, audio in pool.run(jobs, cancel=cancel, audio_s=audio_s):
-            if not (0 <= i < len(audios)) or not need[i] or audios[i] is not None:
+            if not (0 <= i < n) or not need[i] or i in waiting or i < placed:
                 raise VoiceError(f"voice {plan.voice.info.name!r} returned phrase {i}, which "
                                  "was not asked for")
-            checked = audios[i] = _checked(audio, plan, i)
+            checked = _checked(audio, plan, i)
+            need[i] = False
             if cache is not None:
                 cache.put(plan.keys[i], checked)
+            waiting[i] = checked if i == placed else held.hold(checked)
             rendered += 1
             advance(1)
-    missing = [i for i, a in enumerate(audios) if a is None]
-    if missing:
+            place_ready()
+    if placed < n:
+        missing = [i for i in range(placed, n) if i not in waiting]
         raise VoiceError(f"voice {plan.voice.info.name!r} gave no audio for {len(missing)} "
                          f"phrase(s), the first at {plan.phrases[missing[0]].start_s:.2f} s")
-    buf = np.zeros(num_samples, dtype=np.float32)
-    for phrase, sung in zip(plan.phrases, audios):
-        assert sung is not None
-        place(resample(sung, sample_rate_hz=sample_rate_hz), buf,
-              start_sample=int(round(phrase.start_s * sample_rate_hz)))
-    return TrackRender(Audio(buf[None, :], sample_rate_hz), rendered, cached)
+    held.finish()
+    if isinstance(held, MemoryStem):
+        return TrackRender(held.audio(sample_rate_hz), rendered, cached, held)
+    return TrackRender(None, rendered, cached, held)

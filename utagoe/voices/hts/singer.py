@@ -7,6 +7,7 @@ our own F0 curve drives the vocoder (ours by default, or WORLD).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -31,6 +32,23 @@ from .voicecache import load_htsvoice
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
 CHUNK_FRAMES = 2000
 OVERLAP_FRAMES = 8
+
+
+def release_free_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``;
+    elsewhere nothing). The parameter generation of a long track frees hundreds of
+    MB of temporaries into a fragmented heap, which glibc would otherwise keep
+    resident for the rest of the render (a 30-minute track: about 0.9 GB kept
+    while it is vocoded). Changes no value anywhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes   # here: a one-note render need not import it
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):   # not glibc (musl has no malloc_trim)
+        return
+    trim(0)
 
 
 def _distance_to_false(mask: np.ndarray) -> np.ndarray:
@@ -114,6 +132,7 @@ class HTSSinger:
         labels = [lab for ph in phrases for lab in ph.labels]
         frames = [f for fr in per_phrase for f in fr]
         mgc, lf0, voiced, lpf = self._generate(labels, frames)
+        release_free_heap()
         check(cancel)
         # the envelope's harmonic ripple belongs to the voice's own F0, not ours
         model_f0_hz = interpolate_unvoiced(np.exp(lf0))
