@@ -27,10 +27,16 @@ class HTSTuning:
     #: fade at each phrase's edges
     edge_fade_s: float = 0.01
     duration_fit: str = "sustain"
+    #: the utterance a phrase's parameters are generated in (GV and the loudness
+    #: compression's median are statistics of it): -1 the whole track; k >= 0 the
+    #: phrase and up to k phrases on each side, so an edit re-sings only the
+    #: phrases within k of it
+    context_phrases: int = -1
 
     def __post_init__(self) -> None:
         check_fields(self, "HTSTuning", {
             "gv_max_ratio": (0.0, 100.0, True, False), "dynamics_ratio": (0.0, 1.0),
             "dynamics_smooth_frames": (1, 10_000), "rest_floor_db": (-200.0, 0.0),
-            "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0)})
+            "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0),
+            "context_phrases": (-1, 10_000)})
         check_choice("HTSTuning", "duration_fit", self.duration_fit, DURATION_FITS)
