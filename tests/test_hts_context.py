@@ -151,3 +151,17 @@ def test_a_shared_tree_search_gives_the_same_parameters(registries):
     other = dataclasses.replace(voice)
     with pytest.raises(ValueError, match="another voice"):
         generate_parameters(other, phrases[1].labels, phoneme_frames(phrases[1]), search=search)
+
+
+@pytest.mark.parametrize("notes", [
+    [Note(480 * 3 * i, 40, 60 + i, "っ") for i in range(10)],      # ten phrases of one short note
+    [Note(480 + i, 1, 60 + i % 5, "か") for i in range(100)],      # one-tick notes, finer frames
+    [Note(0, 480 * 20, 60, "あ"), Note(480 * 22, 5, 62, "い")],    # a long phrase beside a tiny one
+], ids=["ten-short-phrases", "one-tick", "long-and-tiny"])
+def test_absurd_scores_in_windows_give_finite_bounded_audio(registries, notes):
+    p = Project((Track("v", tuple(notes)),), tempos=(Tempo(0, 120.0),))
+    for k in (0, 1):
+        a = render_project(p, settings=settings(k), voices=registries[k]).audio
+        assert np.all(np.isfinite(a.samples))
+        assert np.max(np.abs(a.samples)) <= 10 ** (-1 / 20) + 1e-6
+        assert a.duration_s >= p.duration_s() - 0.01
