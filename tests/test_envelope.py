@@ -72,3 +72,16 @@ def test_compress_log_gain_halves_slow_swings_and_spares_fast_ones():
     mask2[90:110] = False
     g2 = compress_log_gain(np.where(mask2, level, -5.0), mask2, ratio=0.5, smooth_frames=20)
     assert g2[100] == pytest.approx(g2[80], abs=0.01)
+
+
+def test_running_max_matches_a_plain_sliding_maximum():
+    from utagoe.dsp.envelope import running_max
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 37))
+    for half in (0, 1, 2, 3, 5, 8, 12, 40):
+        pad = np.concatenate([np.repeat(x[:, :1], half, 1), x, np.repeat(x[:, -1:], half, 1)], 1)
+        want = np.stack([pad[:, i:i + 2 * half + 1].max(1) for i in range(x.shape[1])], 1)
+        np.testing.assert_array_equal(running_max(x, half), want)
+    np.testing.assert_array_equal(running_max(x[:, :1], 4), x[:, :1])
+    assert running_max(np.zeros((0, 5)), 2).shape == (0, 5)

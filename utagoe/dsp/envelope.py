@@ -59,17 +59,35 @@ _BLOCK_FRAMES = 256
 
 def _peaks_within(lv: np.ndarray, reach_bins: np.ndarray) -> np.ndarray:
     """Each row's running maximum over +-its ``reach_bins`` (rows grouped by
-    that reach in whole bins): the curve through the ripple's peaks, wherever
-    they lie. (On a steep slope it leans towards the higher side, and it fills
-    the valleys between formants by the reach.)"""
-    from scipy.ndimage import maximum_filter1d
-
+    that reach in whole bins; beyond the ends the end values hold): the curve
+    through the ripple's peaks, wherever they lie. (On a steep slope it leans
+    towards the higher side, and it fills the valleys between formants by the
+    reach.)"""
     half = np.floor(reach_bins).astype(np.int64)
     out = np.empty_like(lv)
     for h in np.unique(half):
         rows = half == h
-        out[rows] = maximum_filter1d(lv[rows], size=2 * int(h) + 1, axis=1, mode="nearest") if h > 0 else lv[rows]
+        out[rows] = running_max(lv[rows], int(h)) if h > 0 else lv[rows]
     return out
+
+
+def running_max(x: np.ndarray, half: int) -> np.ndarray:
+    """The maximum of each row of ``x`` over ``half`` bins either side (a
+    window of ``2 * half + 1``; beyond the ends the end values hold), by
+    doubling: log2(window) passes of ``np.maximum`` over shifted views."""
+    x = np.asarray(x)
+    if half <= 0 or x.shape[-1] == 0:
+        return x.copy()
+    n = x.shape[-1]
+    width = 2 * half + 1
+    m = np.concatenate([np.repeat(x[..., :1], half, axis=-1), x,
+                        np.repeat(x[..., -1:], half, axis=-1)], axis=-1)
+    w = 1  # m[..., i] is the maximum of the padded row over [i, i + w)
+    while 2 * w <= width:
+        m = np.maximum(m[..., :-w], m[..., w:])
+        w *= 2
+    # [i, i + width) is covered by the two windows of w starting at i and at i + width - w
+    return np.maximum(m[..., :n], m[..., width - w:width - w + n])
 
 
 def _through_harmonics(lv: np.ndarray, fv: np.ndarray, *, n_bins: int, bin_hz: float,
