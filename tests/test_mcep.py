@@ -92,3 +92,20 @@ def test_lpf_to_aperiodicity():
     assert np.all(ap[1] == 1.0)                         # unvoiced
     np.testing.assert_allclose(ap[2], 0.001)            # all-pass LPF: fully periodic (floored)
     np.testing.assert_allclose(ap[3], 1.0)              # no pulses at all
+
+
+def test_formant_emphasis_deepens_detail_and_keeps_energy():
+    from utagoe.dsp.mcep import emphasize_formants
+
+    mc = signals.random_mel_cepstrum(8, order=34, seed=11)
+    same = emphasize_formants(mc, beta=0.0, alpha=0.55)
+    np.testing.assert_array_equal(same, mc)
+    out = emphasize_formants(mc, beta=0.5, alpha=0.55)
+    assert out.shape == mc.shape
+    np.testing.assert_allclose(out[:, 2:], 1.5 * mc[:, 2:])
+    np.testing.assert_array_equal(out[:, 1], mc[:, 1])  # the tilt stays
+    la0 = mcep_to_log_amplitude(mc, alpha=0.55, fft_size=512)
+    la1 = mcep_to_log_amplitude(out, alpha=0.55, fft_size=512)
+    # same energy per frame, and peaks stand further above valleys
+    np.testing.assert_allclose(np.log(np.exp(2 * la1).mean(1)), np.log(np.exp(2 * la0).mean(1)), atol=1e-9)
+    assert np.all(np.ptp(la1, axis=1) > np.ptp(la0, axis=1))

@@ -16,7 +16,7 @@ def interpolate_unvoiced(f0_hz: np.ndarray) -> np.ndarray:
 
 
 def harmonic_log_amplitude(log_amplitude: np.ndarray, f0_hz: np.ndarray, *,
-                           sample_rate_hz: int) -> np.ndarray:
+                           sample_rate_hz: int, peak_search: float = 0.0) -> np.ndarray:
     """The envelope through its values at the harmonics of ``f0_hz``.
 
     An envelope estimated from a high voice keeps ripples at the harmonics of the
@@ -25,6 +25,11 @@ def harmonic_log_amplitude(log_amplitude: np.ndarray, f0_hz: np.ndarray, *,
     ``k * f0`` and joining those points linearly over frequency gives an envelope
     that any F0 can sample. Below the first harmonic the first value holds.
     Frames with ``f0_hz <= 0`` are returned unchanged.
+
+    With ``peak_search`` > 0 each harmonic takes the highest value within that
+    share of a harmonic spacing on either side of it (0.5: half a spacing)
+    instead of the value at ``k * f0`` exactly, so an ``f0_hz`` a little off
+    the ripple's own spacing still finds its peaks.
 
     ``log_amplitude``: (frames, fft_size // 2 + 1), natural log; bins at
     ``k * sample_rate_hz / fft_size``.
@@ -43,12 +48,46 @@ def harmonic_log_amplitude(log_amplitude: np.ndarray, f0_hz: np.ndarray, *,
     # in blocks of frames, so the (frames, bins) temporaries stay small and hot
     for b0 in range(0, len(vi), _BLOCK_FRAMES):
         sel = vi[b0:b0 + _BLOCK_FRAMES]
-        out[sel] = _through_harmonics(la[sel], f0[sel], n_bins=n_bins, bin_hz=bin_hz,
+        src = _peaks_within(la[sel], peak_search * f0[sel] / bin_hz) if peak_search > 0 else la[sel]
+        out[sel] = _through_harmonics(src, f0[sel], n_bins=n_bins, bin_hz=bin_hz,
                                       nyquist_hz=sample_rate_hz / 2)
     return out
 
 
 _BLOCK_FRAMES = 256
+
+
+def _peaks_within(lv: np.ndarray, reach_bins: np.ndarray) -> np.ndarray:
+    """Each row's running maximum over +-its ``reach_bins`` (rows grouped by
+    that reach in whole bins; beyond the ends the end values hold): the curve
+    through the ripple's peaks, wherever they lie. (On a steep slope it leans
+    towards the higher side, and it fills the valleys between formants by the
+    reach.)"""
+    half = np.floor(reach_bins).astype(np.int64)
+    out = np.empty_like(lv)
+    for h in np.unique(half):
+        rows = half == h
+        out[rows] = running_max(lv[rows], int(h)) if h > 0 else lv[rows]
+    return out
+
+
+def running_max(x: np.ndarray, half: int) -> np.ndarray:
+    """The maximum of each row of ``x`` over ``half`` bins either side (a
+    window of ``2 * half + 1``; beyond the ends the end values hold), by
+    doubling: log2(window) passes of ``np.maximum`` over shifted views."""
+    x = np.asarray(x)
+    if half <= 0 or x.shape[-1] == 0:
+        return x.copy()
+    n = x.shape[-1]
+    width = 2 * half + 1
+    m = np.concatenate([np.repeat(x[..., :1], half, axis=-1), x,
+                        np.repeat(x[..., -1:], half, axis=-1)], axis=-1)
+    w = 1  # m[..., i] is the maximum of the padded row over [i, i + w)
+    while 2 * w <= width:
+        m = np.maximum(m[..., :-w], m[..., w:])
+        w *= 2
+    # [i, i + width) is covered by the two windows of w starting at i and at i + width - w
+    return np.maximum(m[..., :n], m[..., width - w:width - w + n])
 
 
 def _through_harmonics(lv: np.ndarray, fv: np.ndarray, *, n_bins: int, bin_hz: float,

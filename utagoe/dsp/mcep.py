@@ -34,6 +34,7 @@ __all__ = [
     "warped_frequency",
     "mcep_to_log_amplitude",
     "mcep_to_power_envelope",
+    "emphasize_formants",
     "lpf_to_aperiodicity",
 ]
 
@@ -86,6 +87,30 @@ def mcep_to_power_envelope(mcep: np.ndarray, *, alpha: float, fft_size: int) -> 
     log_amp = mcep_to_log_amplitude(mcep, alpha=alpha, fft_size=fft_size)
     log_amp *= 2.0
     return np.exp(log_amp, out=log_amp)
+
+
+def emphasize_formants(mcep: np.ndarray, *, beta: float, alpha: float,
+                       energy_fft_size: int = 512) -> np.ndarray:
+    """Mel-cepstra with their spectral detail deepened: coefficients 2 and up
+    scaled by ``1 + beta`` (peaks higher, valleys deeper, in log amplitude),
+    then ``c_0`` moved so each frame keeps its energy (the sum of ``|H|**2``
+    over linear frequency). ``beta`` 0 returns a copy unchanged.
+
+    Generated mel-cepstra are smoothed by the statistics they come from and
+    sound muffled; deepening the detail is the usual remedy (a "postfilter").
+    ``c_1`` (the overall tilt) is left alone, so the balance of low and high
+    frequencies stays. ``mcep`` is (..., order+1).
+    """
+    mcep = _check(mcep, alpha, energy_fft_size)
+    out = np.array(mcep, dtype=np.float64, copy=True)
+    if beta == 0.0 or out.shape[-1] < 3:
+        return out
+    out[..., 2:] *= 1.0 + beta
+    mat = _cosine_matrix(out.shape[-1] - 1, float(alpha), int(energy_fft_size))
+    before = np.log(np.mean(np.exp(2.0 * (mcep @ mat)), axis=-1))
+    after = np.log(np.mean(np.exp(2.0 * (out @ mat)), axis=-1))
+    out[..., 0] += 0.5 * (before - after)
+    return out
 
 
 def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | None = None,

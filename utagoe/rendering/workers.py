@@ -16,7 +16,9 @@ import multiprocessing
 import multiprocessing.pool
 import signal
 import sys
+import threading
 from collections import deque
+from contextlib import contextmanager
 from typing import Iterable, Iterator
 
 from ..audio import Audio
@@ -31,9 +33,42 @@ from ..voices.base import RenderJob
 PARALLEL_MIN_AUDIO_S = 8.0
 
 
+#: what the command turns into an exception (Ctrl-C, SIGTERM, SIGHUP)
+_STOP_SIGNALS = frozenset(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+@contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Stop signals wait while multiprocessing changes its own state (making the
+    pool, handing it a job, taking a result): the command raises an exception
+    from its SIGTERM handler, and raised in the middle of those it could leave a
+    pool half made or a result with no one waiting for it, and the command would
+    hang or print a thread's traceback. A signal that comes meanwhile is handled
+    as soon as the step is done (a wait for a result: at most one job)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _take(result: multiprocessing.pool.AsyncResult) -> tuple[int, Audio]:
+    """A job's result: waited for with signals free (a stop must not wait on a stuck
+    worker), taken with them held."""
+    while not result.ready():
+        result.wait(0.05)
+    with _stop_signals_held():
+        return result.get()
+
+
 def _worker_init() -> None:
     """In each worker: leave Ctrl-C and SIGTERM/SIGHUP to the parent (which ends the
     pool), and die with the parent even if it is killed outright."""
+    if hasattr(signal, "pthread_sigmask"):   # forked while the parent held them
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
@@ -101,27 +136,29 @@ class WorkerPool:
                 check(cancel)
                 yield index, job.run(cancel=cancel)
             return
-        pool = self._pool
-        if pool is None:
-            pool = self._pool = multiprocessing.get_context("fork").Pool(
-                self.workers - 1, initializer=_worker_init)
         pending = deque(todo)
         in_flight: deque[multiprocessing.pool.AsyncResult] = deque()
         try:
+            pool = self._pool
+            if pool is None:
+                with _stop_signals_held():
+                    pool = self._pool = multiprocessing.get_context("fork").Pool(
+                        self.workers - 1, initializer=_worker_init)
             while pending or in_flight:
                 # keep every worker busy with one job and one queued behind it
                 while pending and len(in_flight) < 2 * (self.workers - 1):
-                    in_flight.append(pool.apply_async(_run, (pending.popleft(),)))
+                    with _stop_signals_held():
+                        in_flight.append(pool.apply_async(_run, (pending.popleft(),)))
                 while in_flight and in_flight[0].ready():
                     check(cancel)
-                    yield in_flight.popleft().get()
+                    yield _take(in_flight.popleft())
                 if pending:   # this process sings from the end of the list meanwhile
                     index, job = pending.pop()
                     check(cancel)
                     yield index, job.run(cancel=cancel)
                 elif in_flight:
                     check(cancel)
-                    yield in_flight.popleft().get()
+                    yield _take(in_flight.popleft())
         except BaseException:
             self.terminate()
             raise

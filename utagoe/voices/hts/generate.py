@@ -471,8 +471,9 @@ GENERATION_ELEMENTS = 1 << 21
 def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np.ndarray,
                        voiced_frames: np.ndarray | None, gv_switch_frames: np.ndarray | None,
                        gv_pdf: np.ndarray | None, gv_weight: float,
-                       gv_max_ratio: float | None = None) -> np.ndarray:
-    """Statics (L, D) for one stream over the frames where ``voiced_frames`` (or all frames)."""
+                       gv_max_ratio: float | None = None, gv_dims: int | None = None) -> np.ndarray:
+    """Statics (L, D) for one stream over the frames where ``voiced_frames`` (or all
+    frames); GV (where given) on the first ``gv_dims`` dimensions (None: all)."""
     dim, k_win = stream.vector_length, stream.num_windows
     width = dim * k_win
     n_frames = frame_state.shape[0]
@@ -505,6 +506,7 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
     switch = None
     if gv_pdf is not None and gv_switch_frames is not None:
         switch = gv_switch_frames if flag is None else gv_switch_frames[flag]
+    gv_until = dim if gv_dims is None else min(dim, gv_dims)   # GV on the first gv_dims only
     out = np.empty((length, dim))
     step = max(1, min(dim, GENERATION_ELEMENTS // length))
     for d0 in range(0, dim, step):
@@ -516,9 +518,11 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
         band, rhs = _normal_equations(mean, ivar, stream.windows)
         del mean, ivar
         par = _solve(band, rhs)
-        if switch is not None and gv_pdf is not None:
-            par = _apply_gv(par, band, rhs, switch, gv_pdf[d0:d1] * gv_weight, gv_pdf[dim + d0:dim + d1],
-                            k_win, max_ratio=gv_max_ratio)
+        g1 = min(d1, gv_until)
+        if switch is not None and gv_pdf is not None and g1 > d0:
+            k = g1 - d0
+            par[:k] = _apply_gv(par[:k], band[:k], rhs[:k], switch, gv_pdf[d0:g1] * gv_weight,
+                                gv_pdf[dim + d0:dim + g1], k_win, max_ratio=gv_max_ratio)
         out[:, d0:d1] = par.T
     return out
 
@@ -530,6 +534,8 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
                         use_gv: bool = True, msd_threshold: float = 0.5,
                         gv_weight: float = 1.0, duration_fit: str = "hts",
                         gv_max_ratio: float | None = None,
+                        gv_spectrum_orders: int | None = None,
+                        gv_streams: Sequence[str] | None = None,
                         search: TreeSearch | None = None) -> GeneratedParameters:
     """Generate frame parameters for ``labels`` lasting ``phoneme_frames`` frames each.
 
@@ -540,8 +546,11 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
     ``duration_fit`` is ``"hts"`` (the HTS engine's split of each phoneme over
     its states) or ``"sustain"`` (see :func:`sustain_fit`). ``gv_max_ratio``
     caps how far GV may widen a dimension's standard deviation (None: as the
-    HTS engine, no cap). ``search``: a :class:`TreeSearch` of ``voice`` to reuse
-    (and fill) across calls; by default a new one. Either gives the same values.
+    HTS engine, no cap). ``gv_spectrum_orders`` limits GV on the spectrum
+    stream (MCP) to its first that many coefficients (None: all, as HTS);
+    ``gv_streams`` names the streams that get GV (None: every stream that has it).
+    ``search``: a :class:`TreeSearch` of ``voice`` to reuse (and fill) across
+    calls; by default a new one. Either gives the same values.
     """
     if duration_fit not in ("hts", "sustain"):
         raise ValueError(f"duration_fit must be 'hts' or 'sustain', got {duration_fit!r}")
@@ -605,7 +614,8 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
         pdf = _gather_rows(stream.model, searcher, labels, states, stream.name)
         pdf = pdf.reshape(len(labels) * n_states, -1)
         gv_pdf = None
-        if use_gv and stream.use_gv and stream.gv is not None:
+        if (use_gv and stream.use_gv and stream.gv is not None
+                and (gv_streams is None or stream.name in gv_streams)):
             gv_pdf = _gather_rows(stream.gv, searcher, labels[:1], (2,), f"GV[{stream.name}]")[0, 0]
         if stream.is_msd:
             width = stream.vector_length * stream.num_windows
@@ -620,7 +630,8 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
                 voiced = flag
         else:
             out[stream.name] = _stream_parameters(stream, pdf, frame_state, None, gv_switch_frames,
-                                                  gv_pdf, gv_weight, gv_max_ratio)
+                                                  gv_pdf, gv_weight, gv_max_ratio,
+                                                  gv_spectrum_orders if stream.name == "MCP" else None)
 
     mgc = np.ascontiguousarray(out.get("MCP", np.zeros((n_frames, 0))))
     lf0 = np.ascontiguousarray(out["LF0"][:, 0]) if "LF0" in out else np.full(n_frames, -np.inf)

@@ -18,7 +18,7 @@ from ...audio import Audio
 from ...cancel import CancelToken, check
 from ...dsp.controls import apply_control_curves
 from ...dsp.envelope import compress_log_gain, harmonic_log_amplitude, interpolate_unvoiced
-from ...dsp.mcep import INT16_FULL_SCALE, lpf_to_aperiodicity, mcep_to_log_amplitude
+from ...dsp.mcep import INT16_FULL_SCALE, emphasize_formants, lpf_to_aperiodicity, mcep_to_log_amplitude
 from ...dsp.vocoders import check_vocoder, vocode_frames
 from ...dsp.world import world_fft_size
 from ...lyrics.base import PhonemeSet
@@ -111,6 +111,8 @@ class HTSSinger:
         self.sample_rate_hz = int(self.voice.sample_rate_hz)
         self.alpha = float(self.voice.alpha)
         self.fft_size = world_fft_size(sample_rate_hz=self.sample_rate_hz)
+        self._gv_streams = tuple(name for name, on in (("MCP", True), ("LF0", self.tuning.gv_pitch),
+                                                       ("LPF", self.tuning.gv_lpf)) if on)
         try:
             st = os.stat(self.path)
             stamp = f"{st.st_size}|{st.st_mtime_ns}"
@@ -183,6 +185,8 @@ class HTSSinger:
         if search is None:
             release_free_heap()
         check(cancel)
+        if t.postfilter_beta != 0:  # formant emphasis, energy kept per frame
+            mgc = emphasize_formants(mgc, beta=t.postfilter_beta, alpha=self.alpha)
         # the envelope's harmonic ripple belongs to the voice's own F0, not ours
         model_f0_hz = interpolate_unvoiced(np.exp(lf0))
         # compress the slow loudness swings (c0 is the log gain) over the sung vowels
@@ -213,7 +217,9 @@ class HTSSinger:
         m = max(1, -(-need // max(total, 1)))
         params = generate_parameters(self.voice, labels, [f * m for f in frames],
                                      duration_fit=self.tuning.duration_fit,
-                                     gv_max_ratio=self.tuning.gv_max_ratio, search=search)
+                                     gv_max_ratio=self.tuning.gv_max_ratio, use_gv=self.tuning.use_gv,
+                                     gv_spectrum_orders=self.tuning.gv_spectrum_orders,
+                                     gv_streams=self._gv_streams, search=search)
         mgc, lf0 = np.array(params.mgc), np.asarray(params.lf0)
         voiced, lpf = np.asarray(params.voiced), np.asarray(params.lpf)
         if m > 1:
@@ -242,9 +248,10 @@ class HTSSinger:
         if len(pitch) < n:
             pitch = np.concatenate([pitch, np.full(n - len(pitch), pitch[-1] if len(pitch) else 60.0)])
         f0_hz = np.where(voiced, midi_to_hz(pitch[:n]), 0.0)
-        if not np.any(model_f0_hz > 0):
+        if not np.any(model_f0_hz > 0) or t.harmonic_pitch == "sung":
             model_f0_hz = f0_hz
-        model_f0_hz = np.where(voiced, model_f0_hz, 0.0)
+        # frames without a model F0 keep the generated envelope as it is
+        model_f0_hz = np.where(voiced & t.harmonic_envelope, model_f0_hz, 0.0)
         # rests fade to silence within rest_fade_frames of the sung phonemes around them
         dist = _distance_to_false(rest)
         log_gain = np.log(10.0) / 20.0 * t.rest_floor_db * np.clip(dist / t.rest_fade_frames, 0.0, 1.0)
@@ -258,7 +265,8 @@ class HTSSinger:
         return VocodeJob(f0_hz=f0_hz, mgc=np.ascontiguousarray(mgc), lpf=np.ascontiguousarray(lpf),
                          voiced=voiced, model_f0_hz=model_f0_hz, log_gain=log_gain, alpha=self.alpha,
                          fft_size=self.fft_size, sample_rate_hz=self.sample_rate_hz,
-                         vocoder=self.vocoder, edge_fade_s=t.edge_fade_s, controls=controls)
+                         vocoder=self.vocoder, edge_fade_s=t.edge_fade_s, controls=controls,
+                         harmonic_peak_search=t.harmonic_peak_search)
 
 
 def _intensity_log_gain(phrase: RenderPhrase, frames: list[int], *, floor_db: float) -> np.ndarray | float:
@@ -288,6 +296,8 @@ class VocodeJob:
     sample_rate_hz: int
     vocoder: str
     edge_fade_s: float
+    #: how far each harmonic looks for its peak (:func:`~utagoe.dsp.envelope.harmonic_log_amplitude`)
+    harmonic_peak_search: float
     #: the phrase's voice controls per frame, by name (:mod:`utagoe.dsp.controls`)
     controls: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -312,7 +322,8 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         check(cancel)
         a, b = max(0, c0 - ov), min(n, c1 + ov)
         la = mcep_to_log_amplitude(job.mgc[a:b], alpha=job.alpha, fft_size=job.fft_size)
-        la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate)
+        la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate,
+                                    peak_search=job.harmonic_peak_search)
         # HTS mel-cepstra model 16-bit sample values; the vocoders want [-1, 1]
         sp = np.exp(2.0 * (la + job.log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
         ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b])
