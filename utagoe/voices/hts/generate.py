@@ -56,6 +56,7 @@ from utagoe.voices.hts.htsvoice import HTSModel, HTSStream, HTSVoice, Window
 
 __all__ = [
     "GeneratedParameters",
+    "TreeSearch",
     "generate_parameters",
     "fit_state_frames",
     "mlpg",
@@ -107,12 +108,18 @@ class GeneratedParameters:
 # --------------------------------------------------------------------------- tree search
 
 
-class _Searcher:
-    """Tree search with per-label caches of question answers (one instance per call)."""
+class TreeSearch:
+    """Tree search with per-label caches: question answers, and the leaves each
+    label reaches in each model. One is made per :func:`generate_parameters`
+    call unless the caller passes its own, to share the search between calls
+    over the same labels (the HTS singer's overlapping phrase windows)."""
 
     def __init__(self, voice: HTSVoice) -> None:
+        self.voice = voice
         self.matchers = [q.matches for q in voice.questions]
         self.answers: dict[str, dict[int, bool]] = {}
+        #: (what, states) -> label -> (tree indices, PDF rows)
+        self.leaves: dict[tuple[str, tuple[int, ...]], dict[str, tuple[list[int], list[int]]]] = {}
         self.path = voice.path
 
     def _answers_for(self, label: str) -> dict[int, bool]:
@@ -142,13 +149,14 @@ class _Searcher:
         return k, ~node
 
 
-def _gather_rows(model: HTSModel, searcher: _Searcher, labels: Sequence[str], states: Sequence[int],
+def _gather_rows(model: HTSModel, searcher: TreeSearch, labels: Sequence[str], states: Sequence[int],
                  what: str) -> np.ndarray:
-    """PDF rows for every (label, state): array (n_labels, n_states, width)."""
+    """PDF rows for every (label, state): array (n_labels, n_states, width).
+    ``what`` names the model (one name per model of the voice)."""
     n, s = len(labels), len(states)
     tree_idx = np.empty((n, s), dtype=np.intp)
     row_idx = np.empty((n, s), dtype=np.intp)
-    memo: dict[str, tuple[list[int], list[int]]] = {}
+    memo = searcher.leaves.setdefault((what, tuple(states)), {})
     for i, label in enumerate(labels):
         hit = memo.get(label)
         if hit is None:
@@ -527,7 +535,8 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
                         gv_weight: float = 1.0, duration_fit: str = "hts",
                         gv_max_ratio: float | None = None,
                         gv_spectrum_orders: int | None = None,
-                        gv_streams: Sequence[str] | None = None) -> GeneratedParameters:
+                        gv_streams: Sequence[str] | None = None,
+                        search: TreeSearch | None = None) -> GeneratedParameters:
     """Generate frame parameters for ``labels`` lasting ``phoneme_frames`` frames each.
 
     ``labels`` are full-context labels without times, one per phoneme;
@@ -540,6 +549,8 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
     HTS engine, no cap). ``gv_spectrum_orders`` limits GV on the spectrum
     stream (MCP) to its first that many coefficients (None: all, as HTS);
     ``gv_streams`` names the streams that get GV (None: every stream that has it).
+    ``search``: a :class:`TreeSearch` of ``voice`` to reuse (and fill) across
+    calls; by default a new one. Either gives the same values.
     """
     if duration_fit not in ("hts", "sustain"):
         raise ValueError(f"duration_fit must be 'hts' or 'sustain', got {duration_fit!r}")
@@ -568,7 +579,12 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
                                    frame_period_s=voice.frame_period_s, sample_rate_hz=voice.sample_rate_hz,
                                    alpha=alpha)
 
-    searcher = _Searcher(voice)
+    if search is None:
+        searcher = TreeSearch(voice)
+    elif search.voice is not voice:
+        raise ValueError("search belongs to another voice")
+    else:
+        searcher = search
 
     # 1-2. durations
     dur = _gather_rows(voice.duration, searcher, labels, (2,), "duration")[:, 0, :]

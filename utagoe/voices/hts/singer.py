@@ -26,12 +26,19 @@ from ...model.units import midi_to_hz
 from ...phrase.phrase import FRAME_PERIOD_S, RenderPhrase
 from ...settings import VoiceSettings
 from ..base import SingerInfo, digest
-from .generate import generate_parameters
+from .generate import TreeSearch, generate_parameters
 from .voicecache import load_htsvoice
 
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
 CHUNK_FRAMES = 2000
 OVERLAP_FRAMES = 8
+#: with phrase windows, the C heap is trimmed after about this many frames generated
+TRIM_FRAMES = 60_000
+
+
+def _window(i: int, n: int, k: int) -> tuple[int, int]:
+    """Phrases ``lo:hi`` of phrase ``i``'s utterance: itself and up to ``k`` on each side."""
+    return max(0, i - k), min(n, i + k + 1)
 
 
 def release_free_heap() -> None:
@@ -86,7 +93,10 @@ class HTSSinger:
     a whole utterance (generated per phrase it over-sharpens the spectrum of
     short phrases and blurs vowels), and the loudness compression measures the
     track's median level. So a track's phrases are generated as one utterance,
-    and each phrase's cache key covers every phrase of its track.
+    and each phrase's cache key covers every phrase of its track. With
+    ``HTSTuning.context_phrases`` k >= 0 each phrase's utterance is instead its
+    window (itself and up to k neighbours on each side), and its key covers
+    only those: an edit re-sings the phrases whose window holds it.
     """
 
     def __init__(self, info: SingerInfo, htsvoice_path: Path, *, phonemes: PhonemeSet,
@@ -115,26 +125,65 @@ class HTSSinger:
     # -- the Voice contract -------------------------------------------------------------
 
     def cache_keys(self, phrases: Sequence[RenderPhrase]) -> list[str]:
-        """Each phrase's key covers the voice, its settings and every phrase of the
-        track (in order), since the whole track is one utterance."""
+        """Each phrase's key covers the voice, its settings and every phrase of its
+        utterance (in order) with its own place in it: the whole track
+        (``context_phrases`` -1), or the phrase and up to ``context_phrases``
+        neighbours on each side."""
         own = [p.key() for p in phrases]
-        track = digest(self._own_key, *own)
-        return [digest(track, str(i), k) for i, k in enumerate(own)]
+        k = self.tuning.context_phrases
+        if k < 0:
+            track = digest(self._own_key, *own)
+            return [digest(track, str(i), key) for i, key in enumerate(own)]
+        out = []
+        for i in range(len(own)):
+            lo, hi = _window(i, len(own), k)
+            out.append(digest(self._own_key, "window", str(i - lo), *own[lo:hi]))
+        return out
 
     def track_jobs(self, phrases: Sequence[RenderPhrase], *, need: Sequence[bool],
                    cancel: CancelToken | None = None) -> Iterator[tuple[int, "VocodeJob"]]:
-        """Generate the parameters of all ``phrases`` as one utterance, then a vocoder
-        job for each phrase whose ``need`` flag is set."""
+        """A vocoder job for each phrase whose ``need`` flag is set. With
+        ``context_phrases`` -1 the parameters of all ``phrases`` are generated as
+        one utterance; with k >= 0 each needed phrase's come from an utterance of
+        its window (itself and up to k phrases on each side), the tree search
+        shared between the windows."""
         phrases = list(phrases)
         need = list(need)
         if not any(need):
             return
-        t = self.tuning
         per_phrase = [phoneme_frames(ph) for ph in phrases]
+        k = self.tuning.context_phrases
+        if k < 0:
+            yield from self._utterance_jobs(phrases, per_phrase, need, search=None, cancel=cancel)
+            return
+        search = TreeSearch(self.voice)
+        big = 0
+        for i in range(len(phrases)):
+            if not need[i]:
+                continue
+            lo, hi = _window(i, len(phrases), k)
+            wanted = [j == i for j in range(lo, hi)]
+            for j, job in self._utterance_jobs(phrases[lo:hi], per_phrase[lo:hi], wanted,
+                                               search=search, cancel=cancel):
+                yield lo + j, job
+            big += sum(sum(fr) for fr in per_phrase[lo:hi])
+            if big > TRIM_FRAMES:   # long windows: give their temporaries back now and then
+                release_free_heap()
+                big = 0
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _utterance_jobs(self, phrases: list[RenderPhrase], per_phrase: list[list[int]],
+                        need: list[bool], *, search: "TreeSearch | None",
+                        cancel: CancelToken | None) -> Iterator[tuple[int, "VocodeJob"]]:
+        """Generate ``phrases`` as one utterance (GV and the loudness compression's
+        median over all of it) and a vocoder job for each phrase whose ``need`` is set."""
+        t = self.tuning
         labels = [lab for ph in phrases for lab in ph.labels]
         frames = [f for fr in per_phrase for f in fr]
-        mgc, lf0, voiced, lpf = self._generate(labels, frames)
-        release_free_heap()
+        mgc, lf0, voiced, lpf = self._generate(labels, frames, search=search)
+        if search is None:
+            release_free_heap()
         check(cancel)
         if t.postfilter_beta != 0:  # formant emphasis, energy kept per frame
             mgc = emphasize_formants(mgc, beta=t.postfilter_beta, alpha=self.alpha)
@@ -159,9 +208,7 @@ class HTSSinger:
                                        rest_frames[pos:pos + n])
             pos += n
 
-    # -- inside ---------------------------------------------------------------------------
-
-    def _generate(self, labels: list[str], frames: list[int]):
+    def _generate(self, labels: list[str], frames: list[int], *, search: "TreeSearch | None" = None):
         """(mgc, lf0, voiced, lpf) per frame. HTS needs five frames per phoneme (one
         per state); where absurdly short notes leave fewer, the parameters are
         generated at an ``m`` times finer frame rate and averaged back."""
@@ -172,7 +219,7 @@ class HTSSinger:
                                      duration_fit=self.tuning.duration_fit,
                                      gv_max_ratio=self.tuning.gv_max_ratio, use_gv=self.tuning.use_gv,
                                      gv_spectrum_orders=self.tuning.gv_spectrum_orders,
-                                     gv_streams=self._gv_streams)
+                                     gv_streams=self._gv_streams, search=search)
         mgc, lf0 = np.array(params.mgc), np.asarray(params.lf0)
         voiced, lpf = np.asarray(params.voiced), np.asarray(params.lpf)
         if m > 1:

@@ -53,13 +53,19 @@ class HTSTuning:
     gv_pitch: bool = True
     #: GV on the LPF stream (the pulse/noise split of the excitation)
     gv_lpf: bool = True
+    #: the utterance a phrase's parameters are generated in (GV and the loudness
+    #: compression's median are statistics of it): -1 the whole track; k >= 0 the
+    #: phrase and up to k phrases on each side, so an edit re-sings only the
+    #: phrases within k of it
+    context_phrases: int = -1
 
     def __post_init__(self) -> None:
         check_fields(self, "HTSTuning", {
             "gv_max_ratio": (0.0, 100.0, True, False), "dynamics_ratio": (0.0, 1.0),
             "dynamics_smooth_frames": (1, 10_000), "rest_floor_db": (-200.0, 0.0),
             "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0), "postfilter_beta": (-0.9, 2.0), "harmonic_peak_search": (0.0, 2.0),
-            "gv_spectrum_orders": (0, 10_000)})
+            "gv_spectrum_orders": (0, 10_000),
+            "context_phrases": (-1, 10_000)})
         check_choice("HTSTuning", "duration_fit", self.duration_fit, DURATION_FITS)
         check_choice("HTSTuning", "harmonic_pitch", self.harmonic_pitch, HARMONIC_PITCHES)
         check_bool("HTSTuning", "harmonic_envelope", self.harmonic_envelope)
