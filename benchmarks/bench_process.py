@@ -148,7 +148,11 @@ def main() -> int:
           f"{'Sinsy wall/cpu/MiB':>20s} | {'wall':>5s} {'cpu':>5s} {'j2':>5s} | warm ratio")
     for score in scores:
         name = Path(score).stem
-        scopy = sinsy_copy(score, work / f"{name}.sinsy.xml")
+        try:
+            scopy = sinsy_copy(score, work / f"{name}.sinsy.xml")
+        except Exception as exc:   # e.g. a compressed .mxl, which Sinsy does not read either
+            print(f"{name:28s} skipped: no copy for Sinsy ({type(exc).__name__}: {exc})")
+            continue
         out = work / f"{name}.wav"
         j1, j2, sy = [], [], []
         try:

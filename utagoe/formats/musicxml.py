@@ -27,10 +27,10 @@ from __future__ import annotations
 import io
 import math
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ..errors import ScoreFormatError
 from ..model.score import CONTINUATION, KeySignature, Note, Project, Tempo, TimeSignature
@@ -43,6 +43,9 @@ from .common import (clean_default_lyric, no_lyrics_error, notes, settle_lyrics,
 from .options import ReadOptions
 from .xmltree import Elem as _Elem
 from .xmltree import parse_xml
+
+if TYPE_CHECKING:
+    import zipfile
 
 #: positions are integers on a clock this much finer than ticks: exact for every
 #: <divisions> that divides 480 * 240240 (1-16, 20, 21, 24, 480, 10080, ...), and
@@ -130,6 +133,8 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, ctx: _Ctx,
 
 def _unpack_mxl(data: bytes, ctx: _Ctx) -> tuple[bytes, str]:
     """The root MusicXML document inside an .mxl, and its member name."""
+    import zipfile   # here: a plain .musicxml need not import it
+
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
