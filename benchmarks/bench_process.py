@@ -19,8 +19,10 @@ with the ratios utagoe / Sinsy, then the warm figures inside one process
 first call) beside them. The first score is always a one-note song, the
 cold-start case.
 
-``--shared`` adds the MusicXML files of ../shared/data/musicxml that utagoe
-sings with its default options (the others are listed with the reason).
+``--shared`` adds the MusicXML files of ../shared/data/musicxml; those utagoe
+does not sing with its default options (today: all of them, their lyrics are
+English, German, Italian ...) or that Sinsy cannot be given (compressed .mxl)
+are listed with the reason.
 """
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ def run_process(cmd: list[str], *, cores: int) -> dict:
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.strip()[-400:]}")
+        last = [ln for ln in err.strip().splitlines() if ln.strip()]
+        raise RuntimeError(f"exit status {proc.returncode}: {(last[0] if last else '')[:160]}")
     return dict(wall_s=wall, cpu_s=ru.ru_utime + ru.ru_stime, peak_mib=ru.ru_maxrss / 1024.0)
 
 
