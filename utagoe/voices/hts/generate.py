@@ -149,10 +149,10 @@ class TreeSearch:
         return k, ~node
 
 
-def _gather_rows(model: HTSModel, searcher: TreeSearch, labels: Sequence[str], states: Sequence[int],
-                 what: str) -> np.ndarray:
-    """PDF rows for every (label, state): array (n_labels, n_states, width).
-    ``what`` names the model (one name per model of the voice)."""
+def _leaves(model: HTSModel, searcher: TreeSearch, labels: Sequence[str], states: Sequence[int],
+            what: str) -> tuple[np.ndarray, np.ndarray]:
+    """(tree, row) of the leaf PDF of every (label, state): two (n_labels, n_states)
+    arrays. ``what`` names the model (one name per model of the voice)."""
     n, s = len(labels), len(states)
     tree_idx = np.empty((n, s), dtype=np.intp)
     row_idx = np.empty((n, s), dtype=np.intp)
@@ -168,13 +168,42 @@ def _gather_rows(model: HTSModel, searcher: TreeSearch, labels: Sequence[str], s
             hit = memo[label] = (ks, rs)
         tree_idx[i] = hit[0]
         row_idx[i] = hit[1]
+    return tree_idx, row_idx
+
+
+def _rows(model: HTSModel, tree_idx: np.ndarray, row_idx: np.ndarray) -> np.ndarray:
     width = model.pdfs[0].shape[1]
-    out = np.empty((n, s, width), dtype=np.float64)
+    out = np.empty(tree_idx.shape + (width,), dtype=np.float64)
     for k, table in enumerate(model.pdfs):
         mask = tree_idx == k
         if mask.any():
             out[mask] = table[row_idx[mask]]
     return out
+
+
+def _gather_rows(model: HTSModel, searcher: TreeSearch, labels: Sequence[str], states: Sequence[int],
+                 what: str) -> np.ndarray:
+    """PDF rows for every (label, state): array (n_labels, n_states, width)."""
+    return _rows(model, *_leaves(model, searcher, labels, states, what))
+
+
+def _gather_distinct_rows(model: HTSModel, searcher: TreeSearch, labels: Sequence[str],
+                          states: Sequence[int], what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct PDF rows the (label, state) pairs use, (n_distinct, width), and
+    for every pair (label-major) its row there. A song of fifty thousand short
+    notes has half a million states but a few thousand distinct leaves; a table
+    per state would take most of a gigabyte."""
+    tree_idx, row_idx = _leaves(model, searcher, labels, states, what)
+    key = (tree_idx.astype(np.int64) << 32 | row_idx).reshape(-1)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.empty(ordered.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    which = np.empty(key.size, dtype=np.intp)
+    which[order] = np.cumsum(first) - 1
+    distinct = order[first]
+    return _rows(model, tree_idx.reshape(-1)[distinct], row_idx.reshape(-1)[distinct]), which
 
 
 # --------------------------------------------------------------------------- durations
@@ -472,8 +501,9 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
                        voiced_frames: np.ndarray | None, gv_switch_frames: np.ndarray | None,
                        gv_pdf: np.ndarray | None, gv_weight: float,
                        gv_max_ratio: float | None = None, gv_dims: int | None = None) -> np.ndarray:
-    """Statics (L, D) for one stream over the frames where ``voiced_frames`` (or all
-    frames); GV (where given) on the first ``gv_dims`` dimensions (None: all)."""
+    """Statics (L, D) for one stream (``state_pdf[frame_state[t]]`` is frame t's PDF)
+    over the frames where ``voiced_frames`` (or all frames); GV (where given) on
+    the first ``gv_dims`` dimensions (None: all)."""
     dim, k_win = stream.vector_length, stream.num_windows
     width = dim * k_win
     n_frames = frame_state.shape[0]
@@ -611,17 +641,18 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
     out: dict[str, np.ndarray] = {}
     voiced = np.zeros(n_frames, dtype=bool)
     for stream in voice.streams:
-        pdf = _gather_rows(stream.model, searcher, labels, states, stream.name)
-        pdf = pdf.reshape(len(labels) * n_states, -1)
+        # distinct leaf PDFs, and each frame's row among them
+        pdf, state_row = _gather_distinct_rows(stream.model, searcher, labels, states, stream.name)
+        frame_row = state_row[frame_state]
         gv_pdf = None
         if (use_gv and stream.use_gv and stream.gv is not None
                 and (gv_streams is None or stream.name in gv_streams)):
             gv_pdf = _gather_rows(stream.gv, searcher, labels[:1], (2,), f"GV[{stream.name}]")[0, 0]
         if stream.is_msd:
             width = stream.vector_length * stream.num_windows
-            voiced_state = pdf[:, 2 * width] > msd_threshold
-            flag = voiced_state[frame_state]
-            par = _stream_parameters(stream, pdf, frame_state, flag, gv_switch_frames, gv_pdf, gv_weight,
+            voiced_row = pdf[:, 2 * width] > msd_threshold
+            flag = voiced_row[frame_row]
+            par = _stream_parameters(stream, pdf, frame_row, flag, gv_switch_frames, gv_pdf, gv_weight,
                                      gv_max_ratio)
             full = np.full((n_frames, stream.vector_length), -np.inf)
             full[flag] = par
@@ -629,7 +660,7 @@ def generate_parameters(voice: HTSVoice, labels: Sequence[str], phoneme_frames: 
             if stream.name == "LF0":
                 voiced = flag
         else:
-            out[stream.name] = _stream_parameters(stream, pdf, frame_state, None, gv_switch_frames,
+            out[stream.name] = _stream_parameters(stream, pdf, frame_row, None, gv_switch_frames,
                                                   gv_pdf, gv_weight, gv_max_ratio,
                                                   gv_spectrum_orders if stream.name == "MCP" else None)
 
