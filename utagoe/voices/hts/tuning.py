@@ -63,9 +63,9 @@ class HTSTuning:
         check_fields(self, "HTSTuning", {
             "gv_max_ratio": (0.0, 100.0, True, False), "dynamics_ratio": (0.0, 1.0),
             "dynamics_smooth_frames": (1, 10_000), "rest_floor_db": (-200.0, 0.0),
-            "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0), "postfilter_beta": (-0.9, 2.0), "harmonic_peak_search": (0.0, 2.0),
-            "gv_spectrum_orders": (0, 10_000),
-            "context_phrases": (-1, 10_000)})
+            "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0),
+            "postfilter_beta": (-0.9, 2.0), "harmonic_peak_search": (0.0, 2.0),
+            "gv_spectrum_orders": (0, 10_000), "context_phrases": (-1, 10_000)})
         check_choice("HTSTuning", "duration_fit", self.duration_fit, DURATION_FITS)
         check_choice("HTSTuning", "harmonic_pitch", self.harmonic_pitch, HARMONIC_PITCHES)
         check_bool("HTSTuning", "harmonic_envelope", self.harmonic_envelope)
