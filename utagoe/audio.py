@@ -49,25 +49,8 @@ class Audio:
 
         ``subtype`` is soundfile's: ``PCM_16`` (default), ``PCM_24`` or ``FLOAT`` (WAV only).
         """
-        import io
-
-        import soundfile as sf
-
-        from .errors import UtagoeError
-        from .fileio import check_output_path, write_atomic
-
-        path = Path(path)
-        container = audio_container(path)
-        check_output_path(path)
-        # encoded in memory first: soundfile hides the OS error of a full disk, and
-        # a plain write of the bytes reports it
-        buf = io.BytesIO()
-        try:
-            sf.write(buf, self.samples.T, self.sample_rate, format=container, subtype=subtype)
-        except (ValueError, TypeError, RuntimeError) as exc:
-            raise UtagoeError(f"{path}: cannot write {container} with subtype {subtype!r}: {exc}") \
-                from None
-        return write_atomic(path, buf.getbuffer())
+        return write_audio_blocks(path, (self,), sample_rate=self.sample_rate,
+                                  channels=self.channels, subtype=subtype)
 
 
 def audio_container(path: str | os.PathLike) -> str:

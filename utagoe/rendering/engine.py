@@ -24,8 +24,8 @@ from ..model.score import Project
 from ..settings import RenderSettings
 from ..voices.registry import VoiceRegistry, default_voices
 from .cache import RenderCache
-from .plan import plan_render
-from .track import SpooledStem, render_track
+from .plan import RenderPlan, plan_render
+from .track import SpooledStem, TrackRender, render_track
 from .workers import WorkerPool
 
 #: progress(done_phrases, total_phrases)
@@ -85,6 +85,19 @@ def _master(audio: Audio, *, peak: float, settings: RenderSettings) -> Audio:
     return audio
 
 
+def _sing_tracks(plan: RenderPlan, *, settings: RenderSettings, cache: RenderCache | None,
+                 progress: Progress | None, cancel: CancelToken | None,
+                 new_stem: Callable[[], SpooledStem] | None = None) -> list[TrackRender]:
+    """Every track of ``plan`` sung on one worker pool, each onto ``new_stem()`` (default:
+    held in memory)."""
+    counter = _Counter(progress, plan.total_phrases)
+    with WorkerPool(settings.workers) as pool:
+        return [render_track(tp, num_samples=plan.num_samples, sample_rate_hz=settings.mix.sample_rate_hz,
+                             pool=pool, cache=cache, cancel=cancel, advance=counter.advance,
+                             stem=None if new_stem is None else new_stem())
+                for tp in plan.tracks]
+
+
 def render_project(project: Project, *, singer: str | None = None,
                    settings: RenderSettings | None = None,
                    voices: VoiceRegistry | None = None, cache: RenderCache | None = None,
@@ -104,14 +117,7 @@ def render_project(project: Project, *, singer: str | None = None,
     settings = settings if settings is not None else RenderSettings()
     voices = voices if voices is not None else default_voices(settings.voice)
     plan = plan_render(project, singer=singer, settings=settings, voices=voices)
-    counter = _Counter(progress, plan.total_phrases)
-    rate = settings.mix.sample_rate_hz
-    renders = []
-    with WorkerPool(settings.workers) as pool:
-        for tp in plan.tracks:
-            renders.append(render_track(tp, num_samples=plan.num_samples, sample_rate_hz=rate,
-                                        pool=pool, cache=cache, cancel=cancel,
-                                        advance=counter.advance))
+    renders = _sing_tracks(plan, settings=settings, cache=cache, progress=progress, cancel=cancel)
     stems = [r.audio for r in renders if r.audio is not None]
     mixed = mix(stems, gains_db=[t.track.volume_db for t in plan.tracks],
                 pans=[t.track.pan for t in plan.tracks])
@@ -167,23 +173,21 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
     settings = settings if settings is not None else RenderSettings()
     voices = voices if voices is not None else default_voices(settings.voice)
     plan = plan_render(project, singer=singer, settings=settings, voices=voices)
-    counter = _Counter(progress, plan.total_phrases)
     rate = settings.mix.sample_rate_hz
     n = plan.num_samples
     folder = path.parent if str(path.parent) else Path(".")
     gains = [t.track.volume_db for t in plan.tracks]
     pans = [t.track.pan for t in plan.tracks]
-    renders = []
     stems: list[SpooledStem] = []
+
+    def spooled() -> SpooledStem:
+        stems.append(SpooledStem(n, folder=folder))
+        return stems[-1]
+
     try:
         try:
-            with WorkerPool(settings.workers) as pool:
-                for tp in plan.tracks:
-                    stem = SpooledStem(n, folder=folder)
-                    stems.append(stem)
-                    renders.append(render_track(tp, num_samples=n, sample_rate_hz=rate, pool=pool,
-                                                cache=cache, cancel=cancel,
-                                                advance=counter.advance, stem=stem))
+            renders = _sing_tracks(plan, settings=settings, cache=cache, progress=progress,
+                                   cancel=cancel, new_stem=spooled)
         except OSError as exc:
             if isinstance(exc, FileError):
                 raise
