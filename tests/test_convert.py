@@ -26,7 +26,7 @@ def notes(track):
 
 
 def read_back(path: Path, n_tracks: int):
-    if path.suffix == ".musicxml":   # MusicXML is read one part at a time
+    if path.suffix == ".musicxml":   # each part alone (parts without lyrics too)
         return [read_score(path, ReadOptions(part=i)).tracks[0] for i in range(1, n_tracks + 1)]
     return list(read_score(path).tracks)
 
@@ -119,13 +119,13 @@ def _bare(warnings) -> set[str]:
     return {w.split(": ", 1)[1] for w in warnings}
 
 
-def test_a_second_lyric_track_left_out_of_musicxml_is_named():
+def test_a_second_lyric_track_comes_back_from_musicxml_as_a_track():
     two = Project((Track("Soprano", (Note(0, 480, 72, "ら"), Note(480, 480, 74, "ら"))),
                    Track("Alto", (Note(0, 960, 67, "あ"),))), tempos=(Tempo(0, 100.0),))
     q = _through(two, "musicxml")
-    assert [t.name for t in q.tracks] == ["Soprano"]
-    assert any("part 'Alto' (--part 2, 1 note) has lyrics and is not sung; choose it with "
-               "--part 2" in w for w in q.warnings)
+    assert [t.name for t in q.tracks] == ["Soprano", "Alto"]
+    assert [(n.pitch, n.lyric) for n in q.tracks[1].notes] == [(67, "あ")]
+    assert not any("Alto" in w for w in q.warnings)
     alto = REG.read_bytes(_write("musicxml", two), ReadOptions(part=2), name="x.musicxml")
     assert [(n.pitch, n.lyric) for n in alto.tracks[0].notes] == [(67, "あ")]
 

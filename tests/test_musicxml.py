@@ -413,13 +413,13 @@ def test_parts_by_number_id_and_name_and_default():
     sop = [measure(1, attrs(1), note("E", 5, 4, "sop"))]
     data = score(parts=[piano, sop, alto], names=["Piano", "Soprano", "Alto"])
     p = read(data)
-    assert p.tracks[0].name == "Soprano"  # the first part with lyrics
-    # every other part with notes is named, with its --part number
-    assert "test.musicxml:2: part 'Piano' (--part 1, 1 note) has no lyrics and is not sung" \
-        in p.warnings
-    assert ("test.musicxml:2: part 'Alto' (--part 3, 1 note) has lyrics and is not sung; "
-            "choose it with --part 3") in p.warnings
-    assert read(data, part=3).tracks[0].name == "Alto"
+    # every part with lyrics is a track, in score order; the part without is named,
+    # with its --part number
+    assert [t.name for t in p.tracks] == ["Soprano", "Alto"]
+    assert ("test.musicxml:2: part 'Piano' (--part 1, 1 note) has no lyrics and is not sung "
+            "(give --default-lyric ら to sing it on one syllable)") in p.warnings
+    assert not any("Alto" in w or "Soprano" in w for w in p.warnings)
+    assert [t.name for t in read(data, part=3).tracks] == ["Alto"]
     assert read(data, part="P3").tracks[0].name == "Alto"
     assert read(data, part="alto").tracks[0].name == "Alto"
     with pytest.raises(ScoreFormatError, match="part 'Piano' \\(--part 1, 1 note\\) has no "
@@ -432,6 +432,198 @@ def test_parts_by_number_id_and_name_and_default():
         read(data, part=4)
     with pytest.raises(ScoreFormatError, match="Piano"):
         read(data, part="Tenor")
+
+
+def track_notes(project):
+    """{track name: [(start, duration, pitch, lyric), ...]}, in track order."""
+    return {t.name: [(n.start_ticks, n.duration_ticks, n.pitch, n.lyric) for n in t.notes]
+            for t in project.tracks}
+
+
+def test_two_parts_with_lyrics_are_two_tracks_in_score_order():
+    sop = [measure(1, attrs(1), note("E", 5, 2, "さ"), note("D", 5, 2, "く")),
+           measure(2, note("C", 5, 4, "ら"))]
+    alto = [measure(1, attrs(1), note("C", 5, 4, "あ")),
+            measure(2, note("A", 4, 2, "い"), note("G", 4, 2))]
+    p = read(score(parts=[sop, alto], names=["Soprano", "Alto"]))
+    assert track_notes(p) == {
+        "Soprano": [(0, 960, 76, "さ"), (960, 960, 74, "く"), (1920, 1920, 72, "ら")],
+        "Alto": [(0, 1920, 72, "あ"), (1920, 960, 69, "い"), (2880, 960, 67, CONTINUATION)]}
+    assert [t.name for t in p.tracks] == ["Soprano", "Alto"]
+    assert p.warnings == ("test.musicxml: no tempo marking; assuming 120 bpm",)
+    # --part N is the Nth <part>; a part id or name chooses one too
+    assert track_notes(read(score(parts=[sop, alto], names=["Soprano", "Alto"]), part=2)) == \
+        {"Alto": [(0, 1920, 72, "あ"), (1920, 960, 69, "い"), (2880, 960, 67, CONTINUATION)]}
+    assert [t.name for t in read(score(parts=[sop, alto]), part="P1").tracks] == ["Part 1"]
+
+
+SATB = [("Soprano", [("E", 5), ("D", 5), ("C", 5), ("D", 5)], ["は", "る", "の", "う"]),
+        ("Alto", [("C", 5), ("B", 4), ("A", 4), ("B", 4)], ["な", "つ", "の", "や"]),
+        ("Tenor", [("G", 4), ("G", 4), ("E", 4), ("G", 4)], ["あ", "き", "の", "そ"]),
+        ("Bass", [("C", 3), ("G", 2), ("A", 2), ("G", 2)], ["ふ", "ゆ", "の", "よ"])]
+
+
+def _satb(*, lyrics=(True, True, True, True), verse2=False):
+    parts = []
+    for (_name, pitches, texts), sung in zip(SATB, lyrics):
+        ns = []
+        for (step, octave), text in zip(pitches, texts):
+            if not sung:
+                ns.append(note(step, octave, 2))
+            elif verse2:
+                ns.append(note(step, octave, 2, lyrics=_verses(text, text + "2")))
+            else:
+                ns.append(note(step, octave, 2, text))
+        parts.append([measure(1, attrs(1), '<direction><sound tempo="80"/></direction>',
+                              *ns[:2]), measure(2, *ns[2:])])
+    return score(parts=parts, names=[name for name, _p, _t in SATB])
+
+
+def test_four_parts_are_four_tracks_sharing_one_clock():
+    p = read(_satb())
+    assert [t.name for t in p.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    steps = {"C": 0, "D": 2, "E": 4, "G": 7, "A": 9, "B": 11}
+    for track, (_name, pitches, texts) in zip(p.tracks, SATB):
+        assert [(n.start_ticks, n.duration_ticks) for n in track.notes] == \
+            [(0, 960), (960, 960), (1920, 960), (2880, 960)]
+        assert [n.pitch for n in track.notes] == [12 * (o + 1) + steps[s] for s, o in pitches]
+        assert [n.lyric for n in track.notes] == texts
+        assert [n.source for n in track.notes] == ["measure 1"] * 2 + ["measure 2"] * 2
+    assert p.tempos == (Tempo(0, 80.0),)
+    assert p.time_signatures == (TimeSignature(0, 4, 4),)
+    assert not p.warnings
+    assert [t.name for t in read(_satb(), part=3).tracks] == ["Tenor"]
+    assert [t.name for t in read(_satb(), part="bass").tracks] == ["Bass"]
+
+
+def test_a_part_without_lyrics_is_left_out_naming_its_part_number():
+    data = _satb(lyrics=(True, False, True, True))
+    p = read(data)
+    assert [t.name for t in p.tracks] == ["Soprano", "Tenor", "Bass"]
+    assert p.warnings == ("test.musicxml:2: part 'Alto' (--part 2, 4 notes) has no lyrics and "
+                          "is not sung (give --default-lyric ら to sing it on one syllable)",)
+    # the rule every reader shares: sung on the default lyric, or kept without lyrics
+    sung = read(data, default_lyric="ら")
+    assert [n.lyric for n in sung.tracks[1].notes] == ["ら"] * 4
+    kept = read(data, keep_tracks_without_lyrics=True)
+    assert [t.name for t in kept.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert [n.lyric for n in kept.tracks[1].notes] == [NO_LYRIC] * 4
+    with pytest.raises(ScoreFormatError, match="part 'Alto' \\(--part 2, 4 notes\\) has no "
+                       "lyrics; give --default-lyric ら"):
+        read(data, part=2)
+
+
+def test_a_part_without_a_name_is_named_after_its_id():
+    data = score(parts=[[measure(1, attrs(1), note("C", 5, 4, "a"))],
+                        [measure(1, attrs(1), note("C", 4, 4, "b"))]]).replace(
+        b"<part-name>Part 2</part-name>", b"")
+    assert [t.name for t in read(data).tracks] == ["Part 1", "P2"]
+
+
+def test_verse_applies_to_every_part_and_a_part_without_it_is_left_out():
+    p = read(_satb(verse2=True), verse=2)
+    assert [[n.lyric for n in t.notes] for t in p.tracks] == \
+        [[text + "2" for text in texts] for _name, _p, texts in SATB]
+    # only the soprano has a second verse: the others are named and left out
+    sop2 = [measure(1, attrs(1), note("E", 5, 4, lyrics=_verses("one", "uno")))]
+    alto1 = [measure(1, attrs(1), note("C", 5, 4, "ah"))]
+    data = score(parts=[sop2, alto1], names=["Soprano", "Alto"])
+    assert track_notes(read(data)) == {"Soprano": [(0, 1920, 76, "one")],
+                                       "Alto": [(0, 1920, 72, "ah")]}
+    p = read(data, verse=2)
+    assert track_notes(p) == {"Soprano": [(0, 1920, 76, "uno")]}
+    assert ("test.musicxml:2: part 'Alto' (--part 2, 1 note) has no verse 2 (it has verses 1) "
+            "and is not sung") in p.warnings
+    with pytest.raises(ScoreFormatError, match="has no verse 3; it has verses 1, 2"):
+        read(data, verse=3)
+    with pytest.raises(ScoreFormatError, match="has no verse 2; it has verses 1"):
+        read(data, verse=2, part=2)
+
+
+def test_voice_applies_to_every_part():
+    def two_voices(hi, lo):
+        return [measure(1, attrs(1), note(*hi, 4, "hi", voice=1),
+                        "<backup><duration>4</duration></backup>",
+                        note(*lo, 4, "lo", voice=2))]
+    data = score(parts=[two_voices(("E", 5), ("C", 5)), two_voices(("G", 3), ("C", 3))],
+                 names=["Women", "Men"])
+    p = read(data)
+    assert track_notes(p) == {"Women": [(0, 1920, 76, "hi")], "Men": [(0, 1920, 55, "hi")]}
+    # the other voice is said once per part, after the part's name
+    assert ("test.musicxml:2: part 'Women' (--part 1): singing voice 1; voice(s) 2 ignored"
+            in p.warnings)
+    assert ("test.musicxml:2: part 'Men' (--part 2): singing voice 1; voice(s) 2 ignored"
+            in p.warnings)
+    assert track_notes(read(data, voice=2)) == {"Women": [(0, 1920, 72, "lo")],
+                                                "Men": [(0, 1920, 48, "lo")]}
+    # a part without the voice asked for is named and left out
+    solo = [measure(1, attrs(1), note("A", 4, 4, "solo"))]
+    data = score(parts=[solo, two_voices(("G", 3), ("C", 3))], names=["Solo", "Men"])
+    p = read(data, voice=2)
+    assert track_notes(p) == {"Men": [(0, 1920, 48, "lo")]}
+    assert ("test.musicxml:2: part 'Solo' (--part 1, 1 note) has no voice 2 (its voices are 1) "
+            "and is not sung") in p.warnings
+    with pytest.raises(ScoreFormatError, match="^test.musicxml:2: part 1 \\(id 'P1' 'Solo'\\) "
+                       "has no voice 3; its voices are 1$"):
+        read(data, voice=3)
+
+
+def test_repairs_in_a_part_left_out_are_not_reported():
+    piano = [measure(1, attrs(1), note("C", 4, 4, extra=TIE_START)),
+             measure(2, note("C", 4, 4, "oops", extra=TIE_STOP))]
+    voice = [measure(1, attrs(1), note("G", 4, 4, "a", extra=TIE_START)),
+             measure(2, note("G", 4, 4, "b", extra=TIE_STOP))]
+    p = read(score(parts=[piano, voice], names=["Piano", "Voice"]))
+    assert [t.name for t in p.tracks] == ["Piano", "Voice"]  # the piano has a lyric: sung
+    assert sum("own lyric" in w for w in p.warnings) == 2
+    assert any("part 'Voice' (--part 2): tied-to note in measure 2 has its own lyric 'b'" in w
+               for w in p.warnings)
+
+
+def test_parts_that_disagree_follow_the_first_sung_part_with_a_warning():
+    sop = [measure(1, attrs(1, 4, 4, fifths=1), note("G", 4, 4, "a")),
+           measure(2, note("A", 4, 4, "b"))]
+    alto = [measure(1, attrs(1, 4, 4, fifths=-2), note("D", 4, 4, "c")),
+            measure(2, attrs(None, 3, 4), note("E", 4, 3, "d"))]
+    p = read(score(parts=[sop, alto], names=["Soprano", "Alto"]))
+    assert p.key_signatures == (KeySignature(0, 1, "major"),)
+    assert p.time_signatures == (TimeSignature(0, 4, 4),)
+    assert ("test.musicxml:2: part 'Alto' (--part 2, 2 notes) has time signature 3/4 in "
+            "measure 2 where part 'Soprano' (--part 1) has none; the song follows part "
+            "'Soprano' (--part 1)") in p.warnings
+    assert ("test.musicxml:2: part 'Alto' (--part 2, 2 notes) has key signature 2 flats, major "
+            "at tick 0 where part 'Soprano' (--part 1) has 1 sharp, major at tick 0; the song "
+            "follows part 'Soprano' (--part 1)") in p.warnings
+    # --part 2 alone follows its own signatures, as before
+    alone = read(score(parts=[sop, alto], names=["Soprano", "Alto"]), part=2)
+    assert alone.key_signatures == (KeySignature(0, -2, "major"),)
+    assert not any("follows" in w for w in alone.warnings)
+
+
+def test_an_error_in_a_later_part_names_the_file_and_line():
+    sop = [measure(1, attrs(1), note("C", 5, 4, "a"))]
+    alto = [measure(1, attrs(1), note("C", 4, 4, "b").replace("<duration>4", "<duration>x"))]
+    data = score(parts=[sop, alto])
+    e = raises(data.replace(b"<part id=\"P2\">", b"\n<part id=\"P2\">"), "not a number")
+    assert str(e).startswith("test.musicxml:3: ")
+
+
+def test_the_example_chorale_is_four_tracks_in_their_ranges():
+    path = Path(__file__).resolve().parents[1] / "examples" / "chorale_hotaru.musicxml"
+    p = read_musicxml(path.read_bytes(), path=str(path))
+    assert [t.name for t in p.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert p.warnings == () and p.tempos == (Tempo(0, 76.0),)
+    ranges = {"Soprano": (60, 79), "Alto": (55, 74), "Tenor": (48, 67), "Bass": (40, 60)}
+    words = "ほたるのひかりまどのゆきふみよむつきひかさねつついつしかとしもすぎのとをあけてぞけさわわかれゆく"
+    for t in p.tracks:
+        low, high = ranges[t.name]
+        assert all(low <= n.pitch <= high for n in t.notes), t.name
+        assert "".join(n.lyric for n in t.notes if n.lyric != CONTINUATION) == words
+        # homophonic: every part sings each syllable at the same time
+        assert [(n.start_ticks, n.lyric) for n in t.notes if n.lyric != CONTINUATION] == \
+            [(n.start_ticks, n.lyric) for n in p.tracks[0].notes if n.lyric != CONTINUATION]
+    assert [t.notes for t in p.tracks] == \
+        [read_musicxml(path.read_bytes(), part=i).tracks[0].notes for i in range(1, 5)]
 
 
 def test_title_track_name_source_path_and_measure_numbers():
@@ -740,13 +932,14 @@ def test_every_real_file_reads_or_raises_score_format_error(shared_data):
         except Exception as e:  # anything but ScoreFormatError is a bug
             problems.append(f"{f.name}: {type(e).__name__}: {e}")
             continue
-        if not p.tracks or not p.tracks[0].notes:
+        if not p.tracks or not all(t.notes for t in p.tracks):
             problems.append(f"{f.name}: no notes")
-        track = p.tracks[0].notes
-        if any(b.start_ticks < a.end_ticks for a, b in zip(track, track[1:])):
-            problems.append(f"{f.name}: overlapping notes")
-        if any(n.duration_ticks <= 0 or not n.lyric for n in track):
-            problems.append(f"{f.name}: empty note or lyric")
+        for t in p.tracks:
+            track = t.notes
+            if any(b.start_ticks < a.end_ticks for a, b in zip(track, track[1:])):
+                problems.append(f"{f.name}: {t.name}: overlapping notes")
+            if any(n.duration_ticks <= 0 or not n.lyric for n in track):
+                problems.append(f"{f.name}: {t.name}: empty note or lyric")
     assert not problems, "\n".join(problems)
 
 
@@ -798,6 +991,47 @@ def test_real_90a_compressed(shared_data):
     assert p.tracks[0].name == "Voice"
     assert len(p.tracks[0].notes) == 4
     assert p.key_signatures[0].fifths == 3 and p.time_signatures[0].denominator == 2
+
+
+def _corpus(shared: Path, rel: str) -> Path:
+    f = shared / "musicxml" / "music21-corpus" / rel
+    if not f.is_file():
+        pytest.skip(f"music21-corpus/{rel} is absent from ../shared/data")
+    return f
+
+
+@pytest.mark.shared
+def test_real_bach_chorale_reads_as_four_tracks(shared_data):
+    # bwv84.5: four parts (SATB); the words are written under the soprano only
+    f = _corpus(shared_data, "bach/bwv84.5.mxl")
+    sung = read_score(f)
+    assert [t.name for t in sung.tracks] == ["Soprano"]
+    for number, name in ((2, "Alto"), (3, "Tenor"), (4, "Bass")):
+        assert any(f"part {name!r} (--part {number}, " in w and "has no lyrics and is not sung"
+                   in w for w in sung.warnings)
+    for options in (ReadOptions(keep_tracks_without_lyrics=True),
+                    ReadOptions(default_lyric="ら")):
+        p = read_score(f, options)
+        assert [t.name for t in p.tracks] == ["Soprano", "Alto", "Tenor", "Bass"]
+        assert p.tracks[0].notes == sung.tracks[0].notes
+        for i, t in enumerate(p.tracks):
+            assert [(n.start_ticks, n.pitch) for n in t.notes] == _music21_notes(f, i)
+        # one clock: every part ends on the same final chord
+        assert len({t.notes[-1].end_ticks for t in p.tracks}) == 1
+    assert read_score(f, ReadOptions(part=4, default_lyric="ら")).tracks[0].notes == \
+        read_score(f, ReadOptions(default_lyric="ら")).tracks[3].notes
+
+
+@pytest.mark.shared
+def test_real_score_with_several_sung_parts(shared_data):
+    # aloha_oe: choir (words under soprano and tenor), a solo voice with words, piano
+    f = _corpus(shared_data, "liliuokalani/aloha_oe.mxl")
+    p = read_score(f)
+    assert [t.name for t in p.tracks] == ["Soprano", "Tenor", "Solo Voice"]
+    for t, i in zip(p.tracks, (0, 2, 4)):
+        assert [(n.start_ticks, n.pitch) for n in t.notes] == _music21_notes(f, i)
+        assert t.notes == read_score(f, ReadOptions(part=i + 1)).tracks[0].notes
+    assert sum("has no lyrics and is not sung" in w for w in p.warnings) == 3
 
 
 def _music21_notes(path: Path, part_index: int = 0):

@@ -554,7 +554,7 @@ def test_examples_read_write_read_give_the_same_song(path):
 
 def test_examples_are_present_and_sakura_reads_as_documented():
     files = sorted(EXAMPLES.glob("*.musicxml"))
-    assert len(files) == 16
+    assert len(files) == 17  # sixteen songs and the four-part chorale
     q = read_musicxml(write(read_musicxml((EXAMPLES / "sakura.musicxml").read_bytes())))
     notes = q.tracks[0].notes
     assert len(notes) == 50 and sum(n.lyric == "+" for n in notes) == 5

@@ -1,20 +1,36 @@
 """MusicXML reader: partwise ``.musicxml`` / ``.xml`` and compressed ``.mxl``.
 
-Reads one part (the sung one) into a :class:`~utagoe.model.Project` on the
-480-ticks-per-quarter clock. Rests are gaps; a note without a lyric (melisma,
-extender, slur) gets :data:`~utagoe.model.CONTINUATION`; tied notes become one
-note; of a chord the top note is sung; grace and cue notes are not sung.
+Reads the sung parts into a :class:`~utagoe.model.Project` on the
+480-ticks-per-quarter clock, one :class:`~utagoe.model.Track` per part (named
+after the part's name, else its id), in score order. Rests are gaps; a note
+without a lyric (melisma, extender, slur) gets :data:`~utagoe.model.CONTINUATION`;
+tied notes become one note; of a chord the top note is sung; grace and cue notes
+are not sung.
 
-The part: ``options.part`` N is the Nth ``<part>`` of the score (or a part id or
-name); by default the first part with lyrics, and every other part with notes is
-named in a warning with its ``--part`` number ("part 'Alto' (--part 2, 31 notes)
-has lyrics and is not sung; choose it with --part 2"). A score where no part has
-lyrics follows the rule every reader shares
-(:func:`utagoe.formats.common.settle_lyrics`): its first part with notes is sung
-on ``options.default_lyric``, or kept on :data:`~utagoe.model.score.NO_LYRIC`
-with ``keep_tracks_without_lyrics``, else the score is refused with an error that
-names the parts. Tempo marks outside limits.MIN_BPM..MAX_BPM are a problem (lenient:
-ignored), as in every other reader.
+The parts follow the rule every reader shares (:mod:`utagoe.formats.common`):
+by default every part with lyrics is a track; ``options.part`` N chooses the Nth
+``<part>`` of the score alone (or a part id or name). A part without lyrics
+follows :func:`~utagoe.formats.common.settle_lyrics`: left out with a warning
+that names it with its ``--part`` number ("part 'Piano' (--part 1, 12 notes) has
+no lyrics and is not sung ..."), sung on ``options.default_lyric``, or kept on
+:data:`~utagoe.model.score.NO_LYRIC` with ``keep_tracks_without_lyrics``; a
+score where no part has lyrics is refused with an error that names the parts.
+``verse`` and ``voice`` apply to each part: each part sings its own verse 1 (or
+its first verse) and its lowest voice with lyrics by default; when they are
+asked for, a part that has lyrics but not that verse, or not that voice, is left
+out with a warning (an error where no part has them, or where the part was asked
+for by ``--part``).
+
+All tracks share one clock: the measures, time and key signatures of the
+reference part (the part asked for, else the first with lyrics) with the tempo
+marks of every part (on one tick a ``<sound tempo>`` wins over a metronome mark,
+then the earlier part). A measure is as long as the reference part's durations
+say, stretched up to its time signature where another part fills more of it. A
+sung part whose time signatures or sharps and flats differ from the reference's is
+named in a warning. Tempo marks outside limits.MIN_BPM..MAX_BPM are a problem (lenient:
+ignored), as in every other reader. What was repaired in a part's notes (ties
+onto a new syllable, overlaps in a voice, grace-note lyrics, unpitched notes,
+other voices) is said after the part's name, and only for parts that are kept.
 
 Safety: the XML is parsed with expat, which never loads external DTDs or
 entities here; a DOCTYPE that declares any entity is refused at once (billion
@@ -27,7 +43,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -686,16 +702,9 @@ def _parts_listing(parts: list[_Part]) -> str:
     return "; ".join(p.describe() for p in parts)
 
 
-def _choose_part(parts: list[_Part], want, verse, ctx: _Ctx) -> _Part:
-    if want is None:
-        if verse is not None:
-            for p in parts:
-                if _has_lyrics(p, verse):
-                    return p
-        for p in parts:
-            if _has_lyrics(p):
-                return p
-        return parts[0]
+def _choose_part(parts: list[_Part], want, ctx: _Ctx) -> _Part:
+    """The part ``--part`` asks for: an int N is the Nth ``<part>`` of the score; a str
+    is a part id, else a part name (any case), else a number written as text."""
     if isinstance(want, bool) or not isinstance(want, (int, str)):
         raise ctx.error(f"part must be a 1-based number or a part id or name, not {want!r}")
     if isinstance(want, int):
@@ -713,6 +722,20 @@ def _choose_part(parts: list[_Part], want, verse, ctx: _Ctx) -> _Part:
     if _DIGITS_RE.match(w) and len(w) < 10 and 1 <= int(w) <= len(parts):
         return parts[int(w) - 1]
     raise ctx.error(f"no part with id or name {want!r}; the parts are: {_parts_listing(parts)}")
+
+
+def _reference_part(parts: list[_Part], verse: int | str | None) -> _Part:
+    """The part whose measures, time and key signatures the song follows when no part is
+    asked for: the first with lyrics (in ``verse``, where one is asked for), else the
+    first with notes."""
+    if verse is not None:
+        for p in parts:
+            if _has_lyrics(p, verse):
+                return p
+    for p in parts:
+        if _has_lyrics(p):
+            return p
+    return next((p for p in parts if _note_count(p)), parts[0])
 
 
 def _verse_spec(want, ctx: _Ctx) -> int | str | None:
@@ -745,10 +768,12 @@ def _choose_verse(part: _Part, want: int | str | None, ctx: _Ctx) -> int | str:
         return numbers[0]
     if isinstance(want, int):
         if numbers and want not in numbers:
-            raise ctx.error(f"{part.describe()} has no verse {want}; it has {listing}")
+            raise ctx.error(f"{part.describe()} has no verse {want}; it has {listing}",
+                            part.line)
         return want
     if want not in names:
-        raise ctx.error(f"{part.describe()} has no lyrics named {want!r}; it has {listing}")
+        raise ctx.error(f"{part.describe()} has no lyrics named {want!r}; it has {listing}",
+                        part.line)
     return want
 
 
@@ -766,7 +791,7 @@ def _choose_voice(part: _Part, want, verse, ctx: _Ctx) -> str:
     w = str(want).strip()
     if w not in voices:
         raise ctx.error(f"{part.describe()} has no voice {w}; its voices are "
-                        f"{', '.join(voices)}")
+                        f"{', '.join(voices)}", part.line)
     return w
 
 
@@ -788,7 +813,9 @@ class _Sung:
 
 
 def _sung_notes(part: _Part, voice: str, verse, starts: list[int],
-                ctx: _Ctx) -> list[_Sung]:
+                warn: Callable[[str, int | None], None]) -> list[_Sung]:
+    """The notes one voice of a part sings (ties joined, the top note of a chord), in
+    units; ``warn(message, line)`` hears what was repaired on the way."""
     evs = [ev for ev in part.notes if ev.voice == voice]
     evs.sort(key=lambda e: (starts[e.measure] + e.offset, 0 if e.grace else 1, e.seq))
     groups: list[list[_NoteEv]] = []
@@ -814,13 +841,13 @@ def _sung_notes(part: _Part, voice: str, verse, starts: list[int],
         grace_lyric.append(pending)
         pending = None
     if pending is not None:
-        ctx.warn(f"lyric {pending.text!r} on a grace note with no note after it dropped",
-                 pending.line)
+        warn(f"lyric {pending.text!r} on a grace note with no note after it dropped",
+             pending.line)
     lyrics: list[_Lyric | None] = []
     for own, grace in zip(own_lyric, grace_lyric):
         if own is not None and grace is not None:
-            ctx.warn(f"lyric {grace.text!r} on a grace note dropped: the next note has its "
-                     f"own lyric {own.text!r}", grace.line)
+            warn(f"lyric {grace.text!r} on a grace note dropped: the next note has its "
+                 f"own lyric {own.text!r}", grace.line)
         lyrics.append(own if own is not None else grace)
 
     sung: list[_Sung] = []
@@ -840,33 +867,33 @@ def _sung_notes(part: _Part, voice: str, verse, starts: list[int],
                     prev.tie_start = cur.tie_start
                     continue
                 # a new syllable under a tie: the tie is a slip, the syllable is sung
-                ctx.warn(f"tied-to note in measure {cur.measure_number} has its own lyric "
-                         f"{cur.lyric!r}; sung as a new note", cur.lyric_line)
+                warn(f"tied-to note in measure {cur.measure_number} has its own lyric "
+                     f"{cur.lyric!r}; sung as a new note", cur.lyric_line)
             if cur.start < prev.end:
-                ctx.warn(f"notes overlap in voice {voice} (measure {cur.measure_number}); "
-                         "the earlier one is shortened", cur.line)
+                warn(f"notes overlap in voice {voice} (measure {cur.measure_number}); "
+                     "the earlier one is shortened", cur.line)
                 prev.end = cur.start
         sung.append(cur)
     return sung
 
 
-def _measure_starts(parts: list[_Part], chosen: _Part) -> tuple[list[int], list[int]]:
+def _measure_starts(parts: list[_Part], reference: _Part) -> tuple[list[int], list[int]]:
     """Start (units) of every measure, and each measure's length.
 
-    A measure is as long as the sung part's durations say (so a pickup is short). If
-    the sung part falls short of its time signature while another part fills more of
-    the measure (rests left out of the sung part), the measure is stretched up to the
+    A measure is as long as the reference part's durations say (so a pickup is short). If
+    the reference part falls short of its time signature while another part fills more of
+    the measure (rests left out of the reference part), the measure is stretched up to the
     time signature's length, never beyond, so an overfull measure in an accompanying
     part cannot shift the song.
     """
     n = max(len(p.measures) for p in parts)
     lengths: list[int] = []
-    times = chosen.times or next((p.times for p in parts if p.times), {})
+    times = reference.times or next((p.times for p in parts if p.times), {})
     ts: tuple[int, int] | None = None
     for i in range(n):
         ts = times.get(i, ts)
         nominal = _nominal_units(*ts) if ts else None
-        own = chosen.measures[i].length if i < len(chosen.measures) else 0
+        own = reference.measures[i].length if i < len(reference.measures) else 0
         length = own
         if nominal is None or own < nominal:
             others = max((p.measures[i].length for p in parts if i < len(p.measures)),
@@ -881,9 +908,9 @@ def _measure_starts(parts: list[_Part], chosen: _Part) -> tuple[list[int], list[
     return starts, lengths
 
 
-def _time_signatures(parts: list[_Part], chosen: _Part, starts: list[int],
+def _time_signatures(parts: list[_Part], reference: _Part, starts: list[int],
                      lengths: list[int]) -> tuple[TimeSignature, ...]:
-    times = chosen.times or next((p.times for p in parts if p.times), {})
+    times = reference.times or next((p.times for p in parts if p.times), {})
     if not times:
         return (TimeSignature(0, 4, 4),)
     out: list[TimeSignature] = []
@@ -907,9 +934,9 @@ def _time_signatures(parts: list[_Part], chosen: _Part, starts: list[int],
     return tuple(out) or (TimeSignature(0, 4, 4),)
 
 
-def _key_signatures(chosen: _Part, starts: list[int]) -> tuple[KeySignature, ...]:
+def _key_signatures(reference: _Part, starts: list[int]) -> tuple[KeySignature, ...]:
     out: list[KeySignature] = []
-    for mi, off, fifths, mode in chosen.keys:
+    for mi, off, fifths, mode in reference.keys:
         tick = _units_to_ticks(starts[mi] + off)
         if out and (out[-1].fifths, out[-1].mode) == (fifths, mode):
             continue
@@ -969,16 +996,150 @@ def _part_mention(p: _Part) -> str:
     return f"part {p.name!r} (--part {p.index + 1}, {notes(_note_count(p))})"
 
 
-def _left_out(parts: list[_Part], chosen: _Part, ctx: _Ctx) -> None:
-    """Name every other part with notes, left out because only one part is sung."""
-    for p in parts:
-        if p is chosen or not _note_count(p):
+def _voices(part: _Part) -> list[str]:
+    return sorted({ev.voice for ev in part.notes if not ev.grace}, key=_voice_key)
+
+
+def _verses_listing(part: _Part) -> str:
+    numbers = sorted({ly.number for ev in part.notes for ly in ev.lyrics if ly.text})
+    return ", ".join(map(str, numbers)) or "(none)"
+
+
+def _sings(part: _Part, verse: int | str | None, voice: str | None, ctx: _Ctx) -> bool:
+    """Whether a part that nobody asked for by --part has what --verse and --voice ask
+    for; if not, a warning says why it is not sung. A part without any lyric is left
+    to the lyric rule (settle_lyrics)."""
+    if voice is not None and voice not in _voices(part):
+        ctx.warn(f"{_part_mention(part)} has no voice {voice} (its voices are "
+                 f"{', '.join(_voices(part))}) and is not sung", part.line)
+        return False
+    if verse is not None and _has_lyrics(part) and not _has_lyrics(part, verse):
+        what = f"lyrics named {verse!r}" if isinstance(verse, str) else f"verse {verse}"
+        ctx.warn(f"{_part_mention(part)} has no {what} (it has verses "
+                 f"{_verses_listing(part)}) and is not sung", part.line)
+        return False
+    return True
+
+
+def _candidates(parts: list[_Part], options: ReadOptions, verse: int | str | None,
+                ctx: _Ctx) -> tuple[list[_Part], _Part]:
+    """The parts that may be sung, in score order, and the reference part (whose
+    measures, time and key signatures the song follows).
+
+    ``--part``: that part alone. Otherwise every part with notes that has the verse and
+    voice asked for (each left out is named in a warning); when none has them, the
+    error is the one the reference part gives. A score where no part has lyrics (and
+    nothing says to sing or keep such parts) is refused, naming the parts."""
+    if options.part is not None:
+        chosen = _choose_part(parts, options.part, ctx)
+        if not _note_count(chosen):
+            raise ctx.error(f"{chosen.describe()} has no notes", chosen.line)
+        return [chosen], chosen
+    with_notes = [p for p in parts if _note_count(p)]
+    if not with_notes:
+        raise ctx.error("the score has no notes", parts[0].line)
+    if not any(_has_lyrics(p) for p in parts) and not options.keep_tracks_without_lyrics \
+            and not clean_default_lyric(options):
+        raise no_lyrics_error("; ".join(_part_mention(p) for p in with_notes), ctx, "part")
+    reference = _reference_part(parts, verse)
+    voice = None if options.voice is None else str(options.voice).strip()
+    # where no part has the verse or the voice asked for, the reference part's own
+    # error says what the score has instead
+    if verse is not None and any(_has_lyrics(p) for p in with_notes) \
+            and not any(_has_lyrics(p, verse) for p in with_notes):
+        _choose_verse(reference, verse, ctx)
+    if voice is not None and not any(voice in _voices(p) for p in with_notes):
+        _choose_voice(reference, options.voice, verse, ctx)
+    return [p for p in with_notes if _sings(p, verse, voice, ctx)], reference
+
+
+def _draft(part: _Part, options: ReadOptions, verse_spec: int | str | None,
+           starts: list[int], ctx: _Ctx) -> TrackDraft | None:
+    """The part's track as read (its notes in ticks); what was repaired on the way
+    becomes the draft's notices, said only if the track is kept. None (with a warning)
+    for a part nobody asked for whose notes all fall shorter than a tick."""
+    verse = _choose_verse(part, verse_spec, ctx) if _has_lyrics(part) else (verse_spec or 1)
+    voice = _choose_voice(part, options.voice, verse, ctx)
+    draft = TrackDraft(name=part.name, line=part.line)
+
+    def notice(message: str, at: int | None) -> None:
+        draft.notices.append((message, at))
+
+    sung = _sung_notes(part, voice, verse, starts, notice)
+    # a note without a lyric holds the syllable before it (a melisma); in a part
+    # without any lyric, it has none (NO_LYRIC) until the lyric rule settles it
+    missing = CONTINUATION if any(s.lyric for s in sung) else NO_LYRIC
+    for s in sung:
+        a, b = _units_to_ticks(s.start), _units_to_ticks(s.end)
+        if b <= a:
+            notice(f"note shorter than one tick in measure {s.measure_number} dropped", s.line)
             continue
-        if _has_lyrics(p):
-            ctx.warn(f"{_part_mention(p)} has lyrics and is not sung; choose it with --part "
-                     f"{p.index + 1}", p.line)
-        else:
-            ctx.warn(f"{_part_mention(p)} has no lyrics and is not sung", p.line)
+        draft.notes.append(Note(start_ticks=a, duration_ticks=b - a, pitch=s.pitch,
+                                lyric=s.lyric if s.lyric else missing,
+                                source=f"measure {s.measure_number}"))
+    if not draft.notes:
+        message = f"{part.describe()} has no notes in voice {voice}"
+        if options.part is not None:
+            raise ctx.error(message, part.line)
+        ctx.warn(f"{message} longer than a tick; it is not sung", part.line)
+        return None
+    if part.unpitched:
+        notice(f"{part.unpitched} unpitched note(s) dropped", part.line)
+    if part.lyric_on_rest:
+        notice(f"{part.lyric_on_rest} lyric(s) on rests ignored", part.line)
+    other_voices = [v for v in _voices(part) if v != voice]
+    if other_voices:
+        notice(f"singing voice {voice}; voice(s) {', '.join(other_voices)} ignored", part.line)
+    return draft
+
+
+def _key_text(k: KeySignature) -> str:
+    count = abs(k.fifths)
+    accidentals = "no sharps or flats" if not count else \
+        f"{count} {'sharp' if k.fifths > 0 else 'flat'}{'s' if count > 1 else ''}"
+    return f"{accidentals}, {k.mode}"
+
+
+def _time_text(sig: tuple[int, int] | None) -> str:
+    return f"{sig[0]}/{sig[1]}" if sig else "none"
+
+
+def _accidentals(keys: tuple[KeySignature, ...]) -> list[tuple[int, int]]:
+    """Where the sharps and flats change (a mode alone that differs is not a
+    disagreement: writers fill it in loosely)."""
+    out: list[tuple[int, int]] = []
+    for k in keys:
+        if not out or out[-1][1] != k.fifths:
+            out.append((k.tick, k.fifths))
+    return out
+
+
+def _check_agreement(parts: list[_Part], reference: _Part, kept: list[_Part],
+                     starts: list[int], keys: tuple[KeySignature, ...], ctx: _Ctx) -> None:
+    """Warn where a sung part's time signatures or sharps and flats differ from the
+    reference's (the first difference of each kind): every track follows the reference
+    part's."""
+    ref_times = reference.times or next((p.times for p in parts if p.times), {})
+    ref = f"part {reference.name!r} (--part {reference.index + 1})"
+    for p in kept:
+        if p is reference:
+            continue
+        if p.times and ref_times and p.times != ref_times:
+            mi = min(m for m in set(p.times) | set(ref_times)
+                     if p.times.get(m) != ref_times.get(m))
+            theirs, ours = p.times.get(mi), ref_times.get(mi)
+            ctx.warn(f"{_part_mention(p)} has time signature {_time_text(theirs)} in measure "
+                     f"{p.measures[mi].number if mi < len(p.measures) else mi + 1} where {ref} "
+                     f"has {_time_text(ours)}; the song follows {ref}", p.line)
+        own = _key_signatures(p, starts)
+        if p.keys and _accidentals(own) != _accidentals(keys):
+            k = next((i for i, (a, b) in enumerate(zip(own, keys))
+                      if (a.tick, a.fifths) != (b.tick, b.fifths)), min(len(own), len(keys)))
+            theirs_k = own[min(k, len(own) - 1)]
+            ours_k = keys[min(k, len(keys) - 1)]
+            ctx.warn(f"{_part_mention(p)} has key signature {_key_text(theirs_k)} at tick "
+                     f"{theirs_k.tick} where {ref} has {_key_text(ours_k)} at tick "
+                     f"{ours_k.tick}; the song follows {ref}", p.line)
 
 
 def _interpret(root: _Elem, ctx: _Ctx, options: ReadOptions) -> Project:
@@ -1007,62 +1168,30 @@ def _interpret(root: _Elem, ctx: _Ctx, options: ReadOptions) -> Project:
         raise ctx.error("the score has no notes", root.line)
 
     verse_spec = _verse_spec(options.verse, ctx)
-    with_notes = [p for p in parts if _note_count(p)]
-    if options.part is None and not any(_has_lyrics(p) for p in parts) and with_notes \
-            and not options.keep_tracks_without_lyrics and not clean_default_lyric(options):
-        raise no_lyrics_error("; ".join(_part_mention(p) for p in with_notes), ctx, "part")
-    chosen = _choose_part(parts, options.part, verse_spec, ctx)
-    if options.part is None and not _has_lyrics(chosen) and with_notes:
-        chosen = with_notes[0]
-    if not _note_count(chosen):
-        raise ctx.error(f"{chosen.describe()} has no notes", chosen.line)
-    if options.part is None:
-        _left_out(parts, chosen, ctx)
-    verse = _choose_verse(chosen, verse_spec, ctx)
-    voice = _choose_voice(chosen, options.voice, verse, ctx)
-
-    starts, lengths = _measure_starts(parts, chosen)
-    sung = _sung_notes(chosen, voice, verse, starts, ctx)
-    # a note without a lyric holds the syllable before it (a melisma); in a part
-    # without any lyric, it has none (NO_LYRIC) until the lyric rule settles it
-    missing = CONTINUATION if any(s.lyric for s in sung) else NO_LYRIC
-    draft = TrackDraft(name=chosen.name, line=chosen.line)
-    for s in sung:
-        a, b = _units_to_ticks(s.start), _units_to_ticks(s.end)
-        if b <= a:
-            ctx.warn(f"note shorter than one tick in measure {s.measure_number} dropped",
-                     s.line)
-            continue
-        draft.notes.append(Note(start_ticks=a, duration_ticks=b - a, pitch=s.pitch,
-                                lyric=s.lyric if s.lyric else missing,
-                                source=f"measure {s.measure_number}"))
-    if not draft.notes:
-        raise ctx.error(f"{chosen.describe()} has no notes in voice {voice}", chosen.line)
-
-    if chosen.unpitched:
-        ctx.warn(f"{chosen.unpitched} unpitched note(s) in {chosen.describe()} dropped",
-                 chosen.line)
-    if chosen.lyric_on_rest:
-        ctx.warn(f"{chosen.lyric_on_rest} lyric(s) on rests in {chosen.describe()} ignored",
-                 chosen.line)
+    candidates, reference = _candidates(parts, options, verse_spec, ctx)
+    starts, lengths = _measure_starts(parts, reference)
+    drafted = [(p, _draft(p, options, verse_spec, starts, ctx)) for p in candidates]
     if any(p.repeats for p in parts):
         ctx.warn("repeat signs are not expanded: the score is sung once, as written")
-    other_voices = sorted({ev.voice for ev in chosen.notes if ev.voice != voice},
-                          key=_voice_key)
-    if other_voices:
-        ctx.warn(f"singing voice {voice} of {chosen.describe()}; voice(s) "
-                 f"{', '.join(other_voices)} ignored", chosen.line)
-
-    def select(drafts: list[TrackDraft]) -> list[TrackDraft]:
-        return [d for d in drafts
-                if settle_lyrics(d, chosen.index + 1, options, ctx, noun="part",
-                                 asked=options.part is not None, fill_missing=False,
-                                 count=_note_count(chosen))]
-
-    return finish(ctx, [draft], options, tempos=_tempos(parts, starts, ctx),
-                  time_signatures=_time_signatures(parts, chosen, starts, lengths),
-                  key_signatures=_key_signatures(chosen, starts), title=_title(root),
-                  noun="part", tidy=False, select=select)
+    tempos = _tempos(parts, starts, ctx)
+    kept = [(p, d) for p, d in drafted
+            if d is not None and settle_lyrics(d, p.index + 1, options, ctx, noun="part",
+                                               asked=options.part is not None,
+                                               fill_missing=False, count=_note_count(p))]
+    if not kept:
+        asked = "".join(f" {what} {value}" for what, value in
+                        (("--verse", options.verse), ("--voice", options.voice))
+                        if value is not None)
+        raise ctx.error(f"no part has lyrics to sing with{asked}; the parts with notes are: "
+                        + "; ".join(_part_mention(p) for p in parts if _note_count(p)),
+                        root.line)
+    keys = _key_signatures(reference, starts)
+    _check_agreement(parts, reference, [p for p, _d in kept], starts, keys, ctx)
+    drafts = [d for _p, d in kept]
+    return finish(ctx, drafts, options, tempos=tempos,
+                  time_signatures=_time_signatures(parts, reference, starts, lengths),
+                  key_signatures=keys, title=_title(root), noun="part", tidy=False,
+                  select=lambda _all: drafts)
 
 
 # --------------------------------------------------------------------------------------
@@ -1071,7 +1200,7 @@ def _interpret(root: _Elem, ctx: _Ctx, options: ReadOptions) -> Project:
 
 def read(data: bytes, *, path: str | None = None, options: ReadOptions | None = None) -> Project:
     """Read MusicXML bytes (plain partwise XML or a compressed .mxl) into a Project with
-    one track: the sung part (see :class:`~utagoe.formats.options.ReadOptions` for
+    a track per sung part (see :class:`~utagoe.formats.options.ReadOptions` for
     ``part``, ``verse``, ``voice``, ``lenient``, ``default_lyric`` and
     ``keep_tracks_without_lyrics``). The registry's read function.
 
