@@ -26,7 +26,6 @@ prints tables and exits non-zero only when a render or the measuring fails.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import subprocess
 import sys
@@ -38,6 +37,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from examples import solo_songs  # noqa: E402
 EVALKIT = ROOT.parent / "shared" / "evalkit" / "score_singing.py"
 FRAME_S = 0.005
 
@@ -205,7 +206,7 @@ def scorecard(wav: Path, score: str) -> dict | None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--songs", nargs="*",
-                    default=sorted(glob.glob(str(ROOT / "examples" / "*.musicxml"))))
+                    default=solo_songs())
     ap.add_argument("--styles", nargs="*", default=["natural", "expressive", "plain"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--score", action="store_true", help="also run the scorecard (slower)")

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_render import sinsy_copy  # noqa: E402
+from examples import solo_songs  # noqa: E402
 
 PY = sys.executable
 UTAGOE = [PY, "-m", "utagoe"]
@@ -136,7 +137,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-process-"))
     one = work / "one_note.musicxml"
     one.write_text(ONE_NOTE, encoding="utf-8")
-    scores = [str(one)] + sorted(glob.glob(args.songs))
+    scores = [str(one)] + solo_songs(args.songs)
     if args.shared:
         sings, not_sung = shared_scores()
         scores += sings

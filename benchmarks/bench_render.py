@@ -13,7 +13,6 @@ compare the ratios, not the seconds.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from examples import solo_songs  # noqa: E402
 EVALKIT = ROOT.parent / "shared" / "evalkit" / "score_singing.py"
 
 
@@ -118,7 +119,7 @@ print(f"{a.duration_s:.1f} {el:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--songs", nargs="*", default=sorted(glob.glob(str(ROOT / "examples" / "*.musicxml"))))
+    ap.add_argument("--songs", nargs="*", default=solo_songs())
     ap.add_argument("--no-score", action="store_true", help="skip the scorecard (speed only)")
     ap.add_argument("--no-memory", action="store_true")
     args = ap.parse_args()

@@ -21,7 +21,6 @@ compare the ratios, not the seconds.
 from __future__ import annotations
 
 import argparse
-import glob
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from examples import solo_songs  # noqa: E402
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # tests/signals.py: the generated inputs, shared with the tests
 
@@ -253,7 +254,7 @@ def judge(name: str, cases, repeat: int, *, abs_envelope_db: float | None) -> bo
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--songs", nargs="*", default=sorted(glob.glob(str(ROOT / "examples" / "*.musicxml"))))
+    ap.add_argument("--songs", nargs="*", default=solo_songs())
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-hts", action="store_true", help="only the synthetic case")
     args = ap.parse_args(argv)

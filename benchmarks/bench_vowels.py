@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import dataclasses
-import glob
 import hashlib
 import json
 import multiprocessing
@@ -53,6 +52,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from examples import solo_songs  # noqa: E402
 EVALKIT = Path(os.environ.get("UTAGOE_EVALKIT") or ROOT.parent / "shared" / "evalkit" / "score_singing.py")
 #: bump when the way Sinsy's audio is made or scaled changes
 SINSY_AUDIO_VERSION = "3"
@@ -337,7 +338,7 @@ def main() -> int:
     args = ap.parse_args()
     if not EVALKIT.exists():
         raise SystemExit(f"no scorecard at {EVALKIT}")
-    songs = sorted(glob.glob(args.songs))
+    songs = solo_songs(args.songs)
     if not songs:
         raise SystemExit(f"no songs match {args.songs}")
     variants = parse_variants(args.variant, parse_assignments(args.tuning), args.vocoder)

@@ -18,7 +18,6 @@ bench_vowels.py JSON is given (``--vowels-json``).
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from examples import solo_songs  # noqa: E402
 EVALKIT = Path(os.environ.get("UTAGOE_EVALKIT") or ROOT.parent / "shared" / "evalkit" / "score_singing.py")
 RATE = 48000
 #: F1, F2, F3 (Hz): adult female Japanese vowels, rounded from the published
@@ -97,7 +98,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="scorecard-ceiling-"))
     rows = []
     print(f"{'song':24s} {'median note':>11s} {'ceiling':>8s}")
-    for score in sorted(glob.glob(args.songs)):
+    for score in solo_songs(args.songs):
         name = Path(score).stem
         notes, _ = sk.load_score(score)
         wav = work / f"{name}.wav"
