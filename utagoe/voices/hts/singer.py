@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from ...phrase.phrase import FRAME_PERIOD_S, RenderPhrase
 from ...settings import VoiceSettings
 from ..base import SingerInfo, digest
 from .generate import TreeSearch, generate_parameters
+from .tuning import HTSTuning
 from .voicecache import load_htsvoice
 
 #: frames per vocoder chunk (bounded memory on long phrases) and their overlap
@@ -86,6 +87,30 @@ def phoneme_frames(phrase: RenderPhrase) -> list[int]:
     return [b - a for a, b in zip(edges, edges[1:])]
 
 
+def voice_tuning(user: HTSTuning, voice: HTSTuning) -> HTSTuning:
+    """The tuning a voice sings with: the user's, where a field is left at
+    :class:`HTSTuning`'s default the voice's own value instead. (A user cannot
+    tell "left at the default" from "set to the default value": asking mei for
+    ``gv_max_ratio=2.0`` gives mei's own 1.25.)"""
+    base = HTSTuning()
+    own = {f.name: getattr(voice, f.name) for f in fields(HTSTuning)
+           if getattr(user, f.name) == getattr(base, f.name)}
+    return replace(user, **own)
+
+
+class UtteranceLabeller(Protocol):
+    """Writes the full-context labels of an utterance, one per phoneme of its
+    phrases in order, for a voice trained on labels other than the phrases' own
+    (Sinsy's): mei's Open JTalk labels (:mod:`utagoe.voices.hts.mei`). The labels
+    may depend only on the phrases given (their keys are in the cache keys)."""
+
+    #: names the labeller and its choices in cache keys
+    @property
+    def name(self) -> str: ...
+
+    def __call__(self, phrases: Sequence[RenderPhrase]) -> list[str]: ...
+
+
 class HTSSinger:
     """A Voice that sings with an HTS voice file.
 
@@ -97,13 +122,24 @@ class HTSSinger:
     ``HTSTuning.context_phrases`` k >= 0 each phrase's utterance is instead its
     window (itself and up to k neighbours on each side), and its key covers
     only those: an edit re-sings the phrases whose window holds it.
+
+    ``labeller`` writes an utterance's labels for a voice whose trees ask about
+    another label format than the phrases' own Sinsy labels (None: those).
+    ``default_tuning`` holds the voice's own values for the fields the settings
+    leave at :class:`HTSTuning`'s defaults (a voice measured to need other
+    values; None: the settings' tuning as it is); see :func:`voice_tuning`.
     """
 
     def __init__(self, info: SingerInfo, htsvoice_path: Path, *, phonemes: PhonemeSet,
-                 settings: VoiceSettings | None = None) -> None:
+                 settings: VoiceSettings | None = None,
+                 labeller: UtteranceLabeller | None = None,
+                 default_tuning: HTSTuning | None = None) -> None:
         settings = settings if settings is not None else VoiceSettings()
         self.vocoder = check_vocoder(settings.vocoder)
         self.tuning = settings.hts
+        if default_tuning is not None:
+            self.tuning = voice_tuning(self.tuning, default_tuning)
+        self.labeller = labeller
         self.info = info
         self.phonemes = phonemes
         self.path = Path(htsvoice_path)
@@ -119,8 +155,11 @@ class HTSSinger:
         except OSError:
             stamp = ""
         tuning = ",".join(f"{f.name}={getattr(self.tuning, f.name)!r}" for f in fields(self.tuning))
-        self._own_key = digest(type(self).__qualname__, info.name, str(self.path), stamp,
-                               self.vocoder, tuning, phonemes.name)
+        key_parts = [type(self).__qualname__, info.name, str(self.path), stamp,
+                     self.vocoder, tuning, phonemes.name]
+        if labeller is not None:
+            key_parts += ["labeller", labeller.name]
+        self._own_key = digest(*key_parts)
 
     # -- the Voice contract -------------------------------------------------------------
 
@@ -179,7 +218,7 @@ class HTSSinger:
         """Generate ``phrases`` as one utterance (GV and the loudness compression's
         median over all of it) and a vocoder job for each phrase whose ``need`` is set."""
         t = self.tuning
-        labels = [lab for ph in phrases for lab in ph.labels]
+        labels = self._labels(phrases)
         frames = [f for fr in per_phrase for f in fr]
         mgc, lf0, voiced, lpf = self._generate(labels, frames, search=search)
         if search is None:
@@ -207,6 +246,15 @@ class HTSSinger:
                                        voiced[pos:pos + n], model_f0_hz[pos:pos + n],
                                        rest_frames[pos:pos + n])
             pos += n
+
+    def _labels(self, phrases: list[RenderPhrase]) -> list[str]:
+        """The utterance's labels, one per phoneme: the phrases' own, or the labeller's."""
+        if self.labeller is None:
+            return [lab for ph in phrases for lab in ph.labels]
+        labels = list(self.labeller(phrases))
+        if len(labels) != sum(len(ph.phonemes) for ph in phrases):
+            raise ValueError("the labeller must give one label per phoneme")
+        return labels
 
     def _generate(self, labels: list[str], frames: list[int], *, search: "TreeSearch | None" = None):
         """(mgc, lf0, voiced, lpf) per frame. HTS needs five frames per phoneme (one
