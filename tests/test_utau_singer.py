@@ -318,12 +318,12 @@ def test_cli_installs_lists_shows_and_sings_a_voicebank(tmp_path):
     # not installed: the built-in singer sings, and says so
     r = _cli("render", "song.ust", "-o", "a.wav", "-q", env_dir=tmp_path, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    assert "not installed" in r.stderr and "testcv" in r.stderr
+    assert "utagoe does not have" in r.stderr and "testcv" in r.stderr
     # a voice folder makes the UST's VoiceDir find its bank
     r = _cli("singers", "add-folder", str(voice), env_dir=tmp_path, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = _cli("render", "song.ust", "-o", "b.wav", "-q", env_dir=tmp_path, cwd=tmp_path)
-    assert r.returncode == 0 and "not installed" not in r.stderr, r.stderr
+    assert r.returncode == 0 and "does not have" not in r.stderr, r.stderr
     # installed by name
     r = _cli("singers", "add", str(bank), "--name", "tcv", env_dir=tmp_path, cwd=tmp_path)
     assert r.returncode == 0, r.stderr

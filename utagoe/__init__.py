@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 #: public name -> module that defines it
 _WHERE = {
-    "load": ".api", "save": ".api", "render": ".api", "render_to_file": ".api", "singers": ".api",
+    "load": ".api", "load_set": ".api", "save": ".api", "render": ".api", "render_to_file": ".api", "singers": ".api",
     "voice_registry": ".api",
     "describe": ".api", "load_voicebank": ".api", "install_voicebank": ".api",
     "remove_voicebank": ".api", "add_voice_folder": ".api", "describe_singer": ".api",
@@ -29,7 +29,7 @@ _WHERE = {
     "PitchPoint": ".model.score", "Vibrato": ".model.score",
     "ReadOptions": ".formats.options",
     "RenderSettings": ".settings", "PhraseSettings": ".settings", "VoiceSettings": ".settings",
-    "MixSettings": ".settings", "ControlSettings": ".settings",
+    "MixSettings": ".settings", "ControlSettings": ".settings", "TrackSettings": ".settings",
     "TimingSettings": ".timing.align", "PitchSettings": ".expression.pitch",
     "HTSTuning": ".voices.hts.tuning",
     "RenderCache": ".rendering.cache", "RenderResult": ".rendering.engine",
@@ -55,7 +55,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .api import (add_voice_folder, describe, describe_singer, install_voicebank, load,
-                      load_voicebank, remove_voicebank, render, render_to_file, save, singers,
+                      load_set, load_voicebank, remove_voicebank, render, render_to_file, save, singers,
                       voice_registry)
     from .audio import Audio
     from .cancel import CancelToken
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from .model.score import Note, PitchPoint, Project, Tempo, TimeSignature, Track, TrackCurve, Vibrato
     from .rendering.cache import RenderCache
     from .rendering.engine import RenderedFile, RenderResult, TrackAudio
-    from .settings import ControlSettings, MixSettings, PhraseSettings, RenderSettings, VoiceSettings
+    from .settings import (ControlSettings, MixSettings, PhraseSettings, RenderSettings, TrackSettings,
+                           VoiceSettings)
     from .timing.align import TimingSettings
     from .voices.hts.tuning import HTSTuning

@@ -14,7 +14,8 @@ from .dsp.vocoders import VOCODERS
 from .expression.pitch import PitchSettings
 from .timing.align import TimingSettings
 from .errors import InvalidValueError
-from .validation import check_bool, check_choice, check_fields, check_instance, check_text
+from .validation import (as_tuple, check_bool, check_choice, check_fields, check_instance, check_int,
+                         check_number, check_text)
 from .voices.hts.tuning import HTSTuning
 
 #: no render uses more worker processes than this, whatever is asked
@@ -60,15 +61,75 @@ class VoiceSettings:
 
 @dataclass(frozen=True, slots=True)
 class MixSettings:
-    """The mix: its sample rate and peak level."""
+    """The master: sample rate, channels, level and limiter.
 
+    The mix is scaled to its level first: so that its sample peak is exactly
+    ``peak_dbfs`` (default), or, with ``loudness_lufs``, so that its integrated
+    loudness (ITU-R BS.1770) is that many LUFS. Then ``master_gain_db`` is
+    applied, and the limiter (``limiter``, on by default) keeps every sample
+    under ``peak_dbfs``; it touches nothing when nothing goes over.
+    """
+
+    #: the mix's sample rate; voices singing at another rate are resampled
+    #: (polyphase filter) phrase by phrase
     sample_rate_hz: int = 48000
-    #: the mix is scaled so its peak is exactly this (dBFS)
+    #: the peak the mix is scaled to (no ``loudness_lufs``), and the limiter's ceiling
     peak_dbfs: float = -1.0
+    #: scale the mix to this integrated loudness instead of to its peak (e.g. -16)
+    loudness_lufs: float | None = None
+    #: gain on the whole mix after it is scaled to its level
+    master_gain_db: float = 0.0
+    #: keep every sample under ``peak_dbfs`` with a gentle look-ahead limiter
+    limiter: bool = True
+    #: 1 (mono) or 2 (stereo); None: mono for one centred track, else stereo
+    channels: int | None = None
 
     def __post_init__(self) -> None:
         check_fields(self, "MixSettings", {"sample_rate_hz": (8000, 384000),
-                                           "peak_dbfs": (-120.0, 0.0)})
+                                           "peak_dbfs": (-120.0, 0.0),
+                                           "master_gain_db": (-120.0, 24.0)})
+        if self.loudness_lufs is not None:
+            check_number("MixSettings", "loudness_lufs", self.loudness_lufs, lo=-70.0, hi=0.0)
+        check_bool("MixSettings", "limiter", self.limiter)
+        if self.channels is not None:
+            check_int("MixSettings", "channels", self.channels, lo=1, hi=2)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackSettings:
+    """The user's choices for one track of the project, over what the file says
+    (the command line's ``--singer N=NAME``, ``--mute``, ``--solo``, ``--gain``,
+    ``--pan``).
+
+    ``track`` is the track's number as ``utagoe info`` lists it (1 = the first
+    track of the project) or its name. When any track is soloed, only soloed
+    tracks are sung (a track muted in the file sings when soloed; ``mute`` wins
+    over ``solo``).
+    """
+
+    track: int | str
+    #: the singer of this track (a singer name, or an UTAU voicebank folder)
+    singer: str | None = None
+    #: added to the track's own volume
+    gain_db: float = 0.0
+    #: replaces the track's own pan: -1 (left) .. 1 (right); None keeps it
+    pan: float | None = None
+    mute: bool = False
+    solo: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.track, str):
+            if not self.track.strip():
+                raise InvalidValueError("TrackSettings.track must be a track number or name, got ''")
+        else:
+            check_int("TrackSettings", "track", self.track, lo=1)
+        if self.singer is not None and not check_text("TrackSettings", "singer", self.singer).strip():
+            raise InvalidValueError("TrackSettings.singer must be a singer name, got ''")
+        check_number("TrackSettings", "gain_db", self.gain_db, lo=-120.0, hi=24.0)
+        if self.pan is not None:
+            check_number("TrackSettings", "pan", self.pan, lo=-1.0, hi=1.0)
+        check_bool("TrackSettings", "mute", self.mute)
+        check_bool("TrackSettings", "solo", self.solo)
 
 
 #: the voice controls, OpenUtau's units: name -> (lowest, highest, neutral); the
@@ -123,6 +184,8 @@ class RenderSettings:
     workers: int = 1
     #: longest song rendered (memory grows with length); longer ones are refused
     max_duration_s: float = 1800.0
+    #: the user's choices per track (singer, gain, pan, mute, solo), at most one per track
+    tracks: tuple[TrackSettings, ...] = ()
 
     def __post_init__(self) -> None:
         for name, kind in (("timing", TimingSettings), ("pitch", PitchSettings),
@@ -134,6 +197,9 @@ class RenderSettings:
             raise InvalidValueError("RenderSettings.language must be a language code, got ''")
         check_fields(self, "RenderSettings", {"workers": (1, 1_000_000),
                                               "max_duration_s": (0.0, 7 * 86400.0, True)})
+        object.__setattr__(self, "tracks", as_tuple("RenderSettings", "tracks", self.tracks))
+        for i, t in enumerate(self.tracks):
+            check_instance("RenderSettings", f"tracks[{i}]", t, TrackSettings)
 
 
 def effective_workers(asked: int) -> int:

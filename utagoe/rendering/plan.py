@@ -16,7 +16,7 @@ from ..lyrics.registry import PhonemizerRegistry, default_phonemizers
 from ..model.score import NO_LYRIC, Project, Track
 from ..phrase.build import build_track_phrases
 from ..phrase.phrase import RenderPhrase
-from ..settings import RenderSettings
+from ..settings import RenderSettings, TrackSettings
 from ..voices.base import Voice
 from ..voices.registry import VoiceRegistry
 
@@ -30,6 +30,10 @@ class TrackPlan:
     phrases: tuple[RenderPhrase, ...]
     #: one cache key per phrase, from the voice
     keys: tuple[str, ...]
+    #: the track's level in the mix: its own volume plus the user's gain
+    gain_db: float = 0.0
+    #: the track's pan in the mix: -1 (left) .. 1 (right)
+    pan: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -57,18 +61,54 @@ def check_language(voice: Voice, settings: RenderSettings) -> None:
             f"language (see 'utagoe singers') or set language={voice.info.language!r}")
 
 
+def _track_list(project: Project) -> str:
+    return ", ".join(f"{i} ({t.name!r})" for i, t in enumerate(project.tracks, 1)) or "none"
+
+
+def track_choices(project: Project, settings: RenderSettings) -> dict[int, TrackSettings]:
+    """The user's :class:`TrackSettings` by track index (0-based), each matched to a
+    track by number or name; one that matches no track, or a track chosen twice,
+    is an error that lists the tracks."""
+    where = project.source_path or "project"
+    out: dict[int, TrackSettings] = {}
+    for ts in settings.tracks:
+        if isinstance(ts.track, int):
+            if ts.track > len(project.tracks):
+                raise UtagoeError(f"{where}: there is no track {ts.track}; the tracks are "
+                                  f"{_track_list(project)} (see 'utagoe info')")
+            index = ts.track - 1
+        else:
+            named = [i for i, t in enumerate(project.tracks) if t.name == ts.track]
+            if not named:
+                folded = ts.track.casefold()
+                named = [i for i, t in enumerate(project.tracks) if t.name.casefold() == folded]
+            if len(named) != 1:
+                why = "no track is" if not named else f"{len(named)} tracks are"
+                raise UtagoeError(f"{where}: {why} named {ts.track!r}; choose a track by number: "
+                                  f"{_track_list(project)}")
+            index = named[0]
+        if index in out:
+            raise UtagoeError(f"{where}: track {index + 1} ({project.tracks[index].name!r}) is "
+                              "given settings twice; give each track's choices once")
+        out[index] = ts
+    return out
+
+
 def _source_voice(project: Project, index: int, voices: VoiceRegistry,
                   warnings: list[str]) -> str | None:
-    """The voice the track's own singer (UST VoiceDir ...) leads to, if the user
-    installed it; a UTAU project naming one that is not installed is told so."""
+    """The voice the track's own singer (UST VoiceDir, a VOCALOID or Synthesizer V
+    voice ...) leads to, if the user installed it; a project naming one we do not
+    have is told which singer sings instead and how to choose another."""
     track = project.tracks[index]
     found = voices.for_source_singer(track.source_singer)
-    if found is None and track.source_singer and project.source_format in ("ust", "ustx"):
+    if found is None and track.source_singer:
+        install = (", or install that voicebank with 'utagoe singers add FOLDER'"
+                   if project.source_format in ("ust", "ustx") else "")
         warnings.append(
             f"{project.source_path or 'project'}: track {index + 1} ({track.name!r}) names the "
-            f"singer {track.source_singer!r}, which is not installed; {voices.default_name} "
-            "sings instead (install a voicebank with 'utagoe singers add FOLDER', or choose a "
-            "singer with --singer)")
+            f"singer {track.source_singer!r}, which utagoe does not have; {voices.default_name} "
+            f"sings it instead; choose another with --singer {index + 1}=NAME (see 'utagoe "
+            f"singers'){install}")
     return found
 
 
@@ -86,12 +126,17 @@ def plan_render(project: Project, *, singer: str | None, settings: RenderSetting
     phonemizer = (phonemizers or default_phonemizers()).get(settings.language)
     warnings: list[str] = list(project.warnings)
     plans: list[TrackPlan] = []
+    chosen = track_choices(project, settings)
+    soloed = any(ts.solo for ts in chosen.values())
     for i, track in enumerate(project.tracks):
         if not track.notes:
             continue
-        if track.muted:
+        choice = chosen.get(i, TrackSettings(i + 1))
+        if choice.mute or (soloed and not choice.solo):
+            continue
+        if track.muted and not choice.solo:
             warnings.append(f"{where}: track {i + 1} ({track.name!r}) is muted in the file "
-                            "and is not sung")
+                            f"and is not sung (--solo {i + 1} sings it)")
             continue
         bare = sum(1 for n in track.notes if n.lyric == NO_LYRIC)
         if bare and not settings.lenient_lyrics:
@@ -100,8 +145,8 @@ def plan_render(project: Project, *, singer: str | None, settings: RenderSetting
                 "notes have no lyric, so they cannot be sung; write lyrics for them, or read "
                 "the file with --default-lyric ら (ReadOptions.default_lyric) to sing them on "
                 "one syllable")
-        voice = voices.get(singer or track.singer or _source_voice(project, i, voices, warnings)
-                           or voices.default_name)
+        voice = voices.get(choice.singer or singer or track.singer
+                           or _source_voice(project, i, voices, warnings) or voices.default_name)
         check_language(voice, settings)
         tp = build_track_phrases(project, i, singer=voice.info.name, phonemizer=phonemizer,
                                  settings=settings,
@@ -117,9 +162,12 @@ def plan_render(project: Project, *, singer: str | None, settings: RenderSetting
         if len(keys) != len(tp.phrases):
             raise UtagoeError(f"voice {voice.info.name!r} gave {len(keys)} cache keys for "
                               f"{len(tp.phrases)} phrases")
-        plans.append(TrackPlan(i + 1, track, voice, tp.phrases, keys))
+        plans.append(TrackPlan(i + 1, track, voice, tp.phrases, keys,
+                               gain_db=track.volume_db + choice.gain_db,
+                               pan=track.pan if choice.pan is None else choice.pan))
     if not plans:
-        raise UtagoeError(f"{where}: nothing to sing: every track with notes is muted")
+        raise UtagoeError(f"{where}: nothing to sing: every track with notes is muted "
+                          f"(the tracks: {_track_list(project)})")
     warnings.extend(w for w in voices.warnings if w not in warnings)
     rate = settings.mix.sample_rate_hz
     end_s = max((p.end_s for t in plans for p in t.phrases), default=0.0)
