@@ -184,6 +184,20 @@ def _names_folder(name: str) -> bool:
     return os.sep in name or "/" in name or name.startswith(".") or os.path.isdir(name)
 
 
+def add_variants(reg: VoiceRegistry, info: SingerInfo) -> None:
+    """Register the deeper and brighter variants of the voice ``info`` names
+    (:data:`~utagoe.voices.variants.BUILTIN_VARIANTS`); each sings through the
+    registry's one copy of that voice."""
+    from .variants import BUILTIN_VARIANTS, VoiceVariant, variant_info
+
+    def factory(vinfo: SingerInfo, gender: float) -> VoiceFactory:
+        return lambda settings: VoiceVariant(reg.get(info.name), vinfo, gender=gender)
+
+    for suffix, gender, description in BUILTIN_VARIANTS:
+        vinfo = variant_info(info, suffix, description)
+        reg.register(vinfo, factory(vinfo, gender))
+
+
 def plugin_entry_points() -> list[Any]:
     """The installed ``utagoe.voices`` entry points."""
     from importlib.metadata import entry_points
@@ -196,6 +210,7 @@ def default_voices(settings: VoiceSettings | None = None, *, plugins: bool = Tru
     """The built-in singers, the voicebanks the user installed (``config``, default:
     the user's settings file), then the plug-ins' (filled here, in one place)."""
     from ..userconfig import ConfigError, load_config
+    from .hts.mei import MEI_INFO, make_mei
     from .hts.song070 import SONG070_INFO, make_song070
     from .utau import catalogue
 
@@ -212,6 +227,9 @@ def default_voices(settings: VoiceSettings | None = None, *, plugins: bool = Tru
         source_singer=(lambda text: catalogue.resolve_source_singer(text, cfg)) if cfg else None)
     reg.warnings.extend(problems)
     reg.register(SONG070_INFO, make_song070)
+    add_variants(reg, SONG070_INFO)
+    reg.register(MEI_INFO, make_mei)
+    add_variants(reg, MEI_INFO)
     for bank in cfg.voicebanks if cfg else ():
         if bank.name in reg._entries:
             reg.warnings.append(f"installed voicebank {bank.name!r} is left out: a built-in "
