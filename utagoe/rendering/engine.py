@@ -18,14 +18,14 @@ from typing import Callable, Iterator
 
 from ..audio import Audio
 from ..cancel import CancelToken
-from ..mix.mixer import mix, sample_peak, scale_to_peak
-from ..model.units import db_to_gain
 from ..model.score import Project
 from ..settings import RenderSettings
 from ..voices.registry import VoiceRegistry, default_voices
 from .cache import RenderCache
+from .master import (BLOCK_SAMPLES, Level, MixLayout, master_blocks, measure_level, mix_layout,
+                     mixed_blocks, scaled, stem_paths)
 from .plan import RenderPlan, plan_render
-from .track import SpooledStem, TrackRender, render_track
+from .track import SpooledStem, TrackRender, TrackSink, sing_tracks
 from .workers import WorkerPool
 
 #: progress(done_phrases, total_phrases)
@@ -41,24 +41,66 @@ class TrackAudio:
     name: str
     singer: str
     audio: Audio
+    #: its level and place in the mix (the file's volume and pan with the user's choices)
+    gain_db: float = 0.0
+    pan: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class RenderResult:
     """What a render gives: the mix, each track, and what the user should know."""
 
-    #: the mix: every sung track at its volume and pan, peak at ``peak_dbfs`` (lower
-    #: by the song's ``controls.dynamics_db`` when that is below 0)
+    #: the mix: every sung track at its gain and pan, scaled to its peak (or to
+    #: ``settings.mix.loudness_lufs``), then limited under ``peak_dbfs``
     audio: Audio
     tracks: tuple[TrackAudio, ...]
     #: reading, lyrics, muted tracks, plug-in problems ... one sentence each
     warnings: tuple[str, ...]
     phrases_rendered: int
     phrases_cached: int
+    #: how the master scaled the mix (its peak and loudness before it)
+    level: Level | None = None
+    settings: RenderSettings | None = None
 
     def save(self, path: str | Path, *, subtype: str = "PCM_16") -> Path:
         """Save the mix (.wav or .flac), atomically."""
         return self.audio.save(path, subtype=subtype)
+
+    def stems(self) -> list[Audio]:
+        """Each track as it sits in the mix: at its gain and pan and the mix's scale,
+        before the limiter (so the stems add up to the mix where nothing is limited)."""
+        assert self.level is not None and self.settings is not None
+        stems = [_MemoryReader(t.audio.samples[0]) for t in self.tracks]
+        layout = _layout(self.tracks, self.audio.num_samples, self.settings)
+        return [_joined(scaled(b, level=self.level, settings=self.settings)
+                        for b in mixed_blocks(stems, layout, only=i))
+                for i in range(len(stems))]
+
+    def save_stems(self, folder: str | Path, *, suffix: str = ".wav",
+                   subtype: str = "PCM_16") -> list[Path]:
+        """Write :meth:`stems` into ``folder``, one file per track named after it
+        (``02-Alto.wav``), atomically. Returns the paths written."""
+        paths = stem_paths(Path(folder), [t.number for t in self.tracks],
+                           [t.name for t in self.tracks], suffix)
+        return [stem.save(p, subtype=subtype) for stem, p in zip(self.stems(), paths)]
+
+
+class _MemoryReader:
+    def __init__(self, samples) -> None:
+        self.samples = samples
+
+    def read(self, start: int, stop: int):
+        return self.samples[start:stop]
+
+
+def _layout(tracks, num_samples: int, settings: RenderSettings) -> MixLayout:
+    return mix_layout([t.gain_db for t in tracks], [t.pan for t in tracks],
+                      num_samples=num_samples, settings=settings)
+
+
+def _joined(blocks: Iterator[Audio]) -> Audio:
+    parts = list(blocks)
+    return Audio(np.concatenate([b.samples for b in parts], axis=1), parts[0].sample_rate)
 
 
 class _Counter:
@@ -73,29 +115,18 @@ class _Counter:
             self.progress(self.done, self.total)
 
 
-def _master(audio: Audio, *, peak: float, settings: RenderSettings) -> Audio:
-    """The mix (or a block of it) scaled so that ``peak`` (the whole mix's) is at
-    ``settings.mix.peak_dbfs``, lower by the song's dynamics when they are below 0."""
-    audio = scale_to_peak(audio, peak=peak, peak_dbfs=settings.mix.peak_dbfs)
-    if settings.controls.dynamics_db < 0:
-        # the peak scaling would undo a song made softer as a whole; louder
-        # singing cannot pass the peak, so it keeps only its brightness
-        audio = Audio((audio.samples * db_to_gain(settings.controls.dynamics_db)).astype(np.float32),
-                      audio.sample_rate)
-    return audio
-
-
 def _sing_tracks(plan: RenderPlan, *, settings: RenderSettings, cache: RenderCache | None,
                  progress: Progress | None, cancel: CancelToken | None,
                  new_stem: Callable[[], SpooledStem] | None = None) -> list[TrackRender]:
     """Every track of ``plan`` sung on one worker pool, each onto ``new_stem()`` (default:
     held in memory)."""
     counter = _Counter(progress, plan.total_phrases)
+    rate = settings.mix.sample_rate_hz
     with WorkerPool(settings.workers) as pool:
-        return [render_track(tp, num_samples=plan.num_samples, sample_rate_hz=settings.mix.sample_rate_hz,
-                             pool=pool, cache=cache, cancel=cancel, advance=counter.advance,
-                             stem=None if new_stem is None else new_stem())
-                for tp in plan.tracks]
+        sinks = [TrackSink(tp, num_samples=plan.num_samples, sample_rate_hz=rate, cache=cache,
+                           advance=counter.advance, stem=None if new_stem is None else new_stem())
+                 for tp in plan.tracks]
+        return sing_tracks(sinks, pool=pool, cancel=cancel)
 
 
 def render_project(project: Project, *, singer: str | None = None,
@@ -118,14 +149,15 @@ def render_project(project: Project, *, singer: str | None = None,
     voices = voices if voices is not None else default_voices(settings.voice)
     plan = plan_render(project, singer=singer, settings=settings, voices=voices)
     renders = _sing_tracks(plan, settings=settings, cache=cache, progress=progress, cancel=cancel)
-    stems = [r.audio for r in renders if r.audio is not None]
-    mixed = mix(stems, gains_db=[t.track.volume_db for t in plan.tracks],
-                pans=[t.track.pan for t in plan.tracks])
-    mixed = _master(mixed, peak=sample_peak(mixed), settings=settings)
-    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, a)
-                   for t, a in zip(plan.tracks, stems))
+    stems = [r.stem for r in renders if r.stem is not None]
+    layout = mix_layout([t.gain_db for t in plan.tracks], [t.pan for t in plan.tracks],
+                        num_samples=plan.num_samples, settings=settings)
+    level = measure_level(mixed_blocks(stems, layout), settings=settings)
+    mixed = _joined(master_blocks(mixed_blocks(stems, layout), level=level, settings=settings))
+    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio, t.gain_db, t.pan)
+                   for t, r in zip(plan.tracks, renders) if r.audio is not None)
     return RenderResult(mixed, tracks, plan.warnings, sum(r.rendered for r in renders),
-                        sum(r.cached for r in renders))
+                        sum(r.cached for r in renders), level, settings)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -139,29 +171,31 @@ class RenderedFile:
     warnings: tuple[str, ...]
     phrases_rendered: int
     phrases_cached: int
+    #: the stems written (``stems_dir``), in track order
+    stems: tuple[Path, ...] = ()
+    #: the mix's integrated loudness as written (LUFS), where a loudness was asked
+    loudness_lufs: float | None = None
 
     @property
     def duration_s(self) -> float:
         return self.num_samples / self.sample_rate
 
 
-#: samples per block when a mix is written block by block (a few MiB at most)
-BLOCK_SAMPLES = 1 << 18
-
-
 def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | None = None,
                    settings: RenderSettings | None = None,
                    voices: VoiceRegistry | None = None, cache: RenderCache | None = None,
                    progress: Progress | None = None, cancel: CancelToken | None = None,
-                   subtype: str = "PCM_16", block_samples: int = BLOCK_SAMPLES) -> RenderedFile:
+                   subtype: str = "PCM_16", block_samples: int = BLOCK_SAMPLES,
+                   stems_dir: str | os.PathLike | None = None) -> RenderedFile:
     """Sing ``project`` like :func:`render_project` and write the mix to ``path`` (.wav
     or .flac, atomically): the same bytes as ``render_project(...).save(path)``,
-    without holding the song.
+    without holding the song. With ``stems_dir``, each track is also written there
+    as :meth:`RenderResult.save_stems` writes it, in ``path``'s format.
 
     Each track's stem goes to an unnamed temporary file in ``path``'s folder as
     its phrases are placed (:class:`~utagoe.rendering.track.SpooledStem`); the
-    mix is then read back in blocks of ``block_samples``, once for its peak and
-    once to scale and write it. What memory still grows with the song's length
+    mix is then read back in blocks of ``block_samples``, once for its level and
+    once to master and write it. What memory still grows with the song's length
     is what the voices need (the HTS singer generates a track as one utterance).
     """
     from ..audio import audio_container, write_audio_blocks
@@ -173,11 +207,15 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
     settings = settings if settings is not None else RenderSettings()
     voices = voices if voices is not None else default_voices(settings.voice)
     plan = plan_render(project, singer=singer, settings=settings, voices=voices)
+    stem_files: list[Path] = []
+    if stems_dir is not None:
+        stem_files = stem_paths(Path(stems_dir), [t.number for t in plan.tracks],
+                                [t.track.name for t in plan.tracks], path.suffix)
+        for p in stem_files:
+            check_output_path(p)
     rate = settings.mix.sample_rate_hz
     n = plan.num_samples
     folder = path.parent if str(path.parent) else Path(".")
-    gains = [t.track.volume_db for t in plan.tracks]
-    pans = [t.track.pan for t in plan.tracks]
     stems: list[SpooledStem] = []
 
     def spooled() -> SpooledStem:
@@ -193,23 +231,34 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
                 raise
             raise FileError(path, f"cannot keep the render's temporary audio in {folder}: "
                                   f"{describe_os_error(exc)}") from None
+        layout = mix_layout([t.gain_db for t in plan.tracks], [t.pan for t in plan.tracks],
+                            num_samples=n, settings=settings)
+        level = measure_level(mixed_blocks(stems, layout, block_samples=block_samples),
+                              settings=settings)
+        meter = None
+        if settings.mix.loudness_lufs is not None:
+            from ..mix.loudness import LoudnessMeter
 
-        def blocks() -> Iterator[Audio]:
-            for a in range(0, n, block_samples):
-                b = min(a + block_samples, n)
-                yield mix([Audio(s.read(a, b)[None, :], rate) for s in stems],
-                          gains_db=gains, pans=pans)
+            meter = LoudnessMeter(rate)
 
-        peak = 0.0 if n == 0 else float("-inf")
-        channels = 1
-        for block in blocks():
-            # np.max as in sample_peak: a NaN anywhere is the peak
-            peak = float(np.max([peak, sample_peak(block)]))
-            channels = block.channels
-        written = write_audio_blocks(path, (_master(b, peak=peak, settings=settings) for b in blocks()),
-                                     sample_rate=rate, channels=channels, subtype=subtype)
+        def metered(blocks: Iterator[Audio]) -> Iterator[Audio]:
+            for b in blocks:
+                if meter is not None:
+                    meter.add(b.samples)
+                yield b
+
+        written = write_audio_blocks(
+            path, metered(master_blocks(mixed_blocks(stems, layout, block_samples=block_samples),
+                                        level=level, settings=settings)),
+            sample_rate=rate, channels=layout.channels, subtype=subtype)
+        for i, p in enumerate(stem_files):
+            write_audio_blocks(p, (scaled(b, level=level, settings=settings)
+                                   for b in mixed_blocks(stems, layout, only=i,
+                                                         block_samples=block_samples)),
+                               sample_rate=rate, channels=layout.channels, subtype=subtype)
     finally:
         for s in stems:
             s.close()
-    return RenderedFile(written, rate, channels, n, plan.warnings,
-                        sum(r.rendered for r in renders), sum(r.cached for r in renders))
+    return RenderedFile(written, rate, layout.channels, n, plan.warnings,
+                        sum(r.rendered for r in renders), sum(r.cached for r in renders),
+                        tuple(stem_files), meter.integrated_lufs() if meter is not None else None)

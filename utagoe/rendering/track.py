@@ -1,16 +1,18 @@
-"""Rendering one track: cache first, then the voice's jobs on the worker pool."""
+"""Rendering tracks: each from the cache first, then every track's jobs in one stream on
+the worker pool, each phrase placed on its track's stem as it comes back."""
 from __future__ import annotations
 
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from ..audio import Audio
 from ..cancel import CancelToken, check
 from ..errors import VoiceError
+from ..voices.base import RenderJob
 from ..mix.mixer import place, resample
 from .cache import RenderCache
 from .plan import TrackPlan
@@ -44,6 +46,13 @@ class MemoryStem:
 
     def audio(self, sample_rate_hz: int) -> Audio:
         return Audio(self.samples[None, :], sample_rate_hz)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``start .. stop`` (float32, a view)."""
+        return self.samples[start:stop]
+
+    def close(self) -> None:
+        pass
 
 
 class SpooledStem:
@@ -187,6 +196,111 @@ def _checked(audio: object, plan: TrackPlan, index: int) -> Audio:
     return audio
 
 
+class TrackSink:
+    """Where the sung phrases of one track go: the cache is asked first, the voice's
+    jobs for the rest come from :meth:`jobs`, each result is handed to
+    :meth:`accept`, and :meth:`finish` gives the :class:`TrackRender`.
+
+    Phrases are placed in their order as soon as they and all before them are
+    there, and their audio is let go (the cache, if any, keeps its own); the stem
+    is told what no later phrase reaches, so a :class:`SpooledStem` holds little."""
+
+    def __init__(self, plan: TrackPlan, *, num_samples: int, sample_rate_hz: int,
+                 cache: RenderCache | None = None,
+                 advance: Callable[[int], None] = lambda n: None, stem: Stem | None = None) -> None:
+        self.plan, self.cache, self.advance = plan, cache, advance
+        self.sample_rate_hz = sample_rate_hz
+        self.held = stem if stem is not None else MemoryStem(num_samples)
+        n = self.n = len(plan.phrases)
+        self.starts = [int(round(p.start_s * sample_rate_hz)) for p in plan.phrases]
+        # after phrase i, nothing is added before the earliest start of the phrases after it
+        self.final_before = [num_samples] * n
+        for i in range(n - 2, -1, -1):
+            self.final_before[i] = min(self.starts[i + 1], self.final_before[i + 1])
+        self.waiting: dict[int, object] = {}
+        self.placed = 0
+        self.rendered = 0
+        self.need = [True] * n
+        if cache is not None:
+            for i, k in enumerate(plan.keys):
+                a = cache.get(k)
+                if a is not None:
+                    self.waiting[i] = a
+                    self.need[i] = False
+        self.cached = n - self.need.count(True)
+        if self.cached:
+            advance(self.cached)
+        self._place_ready()
+        #: the phrases asked of the voice (``need`` changes as phrases come back)
+        self.asked = list(self.need)
+
+    @property
+    def audio_s(self) -> float:
+        """How much audio the voice is asked for."""
+        return sum(p.end_s - p.start_s for p, k in zip(self.plan.phrases, self.asked) if k)
+
+    def jobs(self, cancel: CancelToken | None = None) -> Iterator[tuple[int, RenderJob]]:
+        """The voice's jobs for the phrases the cache did not have (made lazily: the
+        HTS singer generates the track's parameters when the first is asked for)."""
+        if any(self.asked):
+            yield from self.plan.voice.track_jobs(self.plan.phrases, need=self.asked, cancel=cancel)
+
+    def _place_ready(self) -> None:
+        held = self.held
+        while self.placed < self.n and self.placed in self.waiting:
+            i = self.placed
+            sung = held.take(self.waiting.pop(i))
+            held.add(resample(sung, sample_rate_hz=self.sample_rate_hz), start_sample=self.starts[i])
+            held.release(self.final_before[i])
+            self.placed += 1
+
+    def accept(self, i: int, audio: object) -> None:
+        """Phrase ``i`` as the voice's job sang it: checked, cached, placed when its turn comes."""
+        plan = self.plan
+        if not (0 <= i < self.n) or not self.need[i] or i in self.waiting or i < self.placed:
+            raise VoiceError(f"voice {plan.voice.info.name!r} returned phrase {i}, which "
+                             "was not asked for")
+        checked = _checked(audio, plan, i)
+        self.need[i] = False
+        if self.cache is not None:
+            self.cache.put(plan.keys[i], checked)
+        self.waiting[i] = checked if i == self.placed else self.held.hold(checked)
+        self.rendered += 1
+        self.advance(1)
+        self._place_ready()
+
+    def finish(self) -> TrackRender:
+        """The track, once every phrase is placed (else :class:`VoiceError`)."""
+        plan, held = self.plan, self.held
+        if self.placed < self.n:
+            missing = [i for i in range(self.placed, self.n) if i not in self.waiting]
+            raise VoiceError(f"voice {plan.voice.info.name!r} gave no audio for {len(missing)} "
+                             f"phrase(s), the first at {plan.phrases[missing[0]].start_s:.2f} s")
+        held.finish()
+        if isinstance(held, MemoryStem):
+            return TrackRender(held.audio(self.sample_rate_hz), self.rendered, self.cached, held)
+        return TrackRender(None, self.rendered, self.cached, held)
+
+
+def sing_tracks(sinks: Sequence[TrackSink], *, pool: WorkerPool,
+                cancel: CancelToken | None = None) -> list[TrackRender]:
+    """Every track's jobs on one pool, in one stream: while the workers sing one
+    track's phrases, this process makes the next track's jobs (the HTS singer's
+    parameter generation), then sings from the end of the list with them."""
+    check(cancel)
+
+    def stream() -> Iterator[tuple[tuple[int, int], RenderJob]]:
+        for t, sink in enumerate(sinks):
+            for i, job in sink.jobs(cancel):
+                yield (t, i), job
+
+    audio_s = sum(s.audio_s for s in sinks)
+    if audio_s > 0:
+        for (t, i), audio in pool.run(stream(), cancel=cancel, audio_s=audio_s):
+            sinks[t].accept(i, audio)
+    return [s.finish() for s in sinks]
+
+
 def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool: WorkerPool,
                  cache: RenderCache | None = None, cancel: CancelToken | None = None,
                  advance: Callable[[int], None] = lambda n: None,
@@ -194,63 +308,7 @@ def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool
     """Sing the phrases of ``plan`` not found in ``cache`` and place every phrase on
     a stem of ``num_samples`` at ``sample_rate_hz`` (``stem``; default: a
     :class:`MemoryStem`, returned as ``.audio``). ``advance(n)`` is called as
-    phrases are done (cached ones first).
-
-    Phrases are placed in their order as soon as they and all before them are
-    there, and their audio is let go (the cache, if any, keeps its own); the stem
-    is told what no later phrase reaches, so a :class:`SpooledStem` holds little."""
-    held = stem if stem is not None else MemoryStem(num_samples)
-    n = len(plan.phrases)
-    starts = [int(round(p.start_s * sample_rate_hz)) for p in plan.phrases]
-    # after phrase i, nothing is added before the earliest start of the phrases after it
-    final_before = [num_samples] * n
-    for i in range(n - 2, -1, -1):
-        final_before[i] = min(starts[i + 1], final_before[i + 1])
-    waiting: dict[int, object] = {}
-    placed = 0
-
-    def place_ready() -> None:
-        nonlocal placed
-        while placed < n and placed in waiting:
-            sung = held.take(waiting.pop(placed))
-            held.add(resample(sung, sample_rate_hz=sample_rate_hz), start_sample=starts[placed])
-            held.release(final_before[placed])
-            placed += 1
-
-    need = [True] * n
-    if cache is not None:
-        for i, k in enumerate(plan.keys):
-            a = cache.get(k)
-            if a is not None:
-                waiting[i] = a
-                need[i] = False
-    cached = n - need.count(True)
-    if cached:
-        advance(cached)
-    place_ready()
-    check(cancel)
-    rendered = 0
-    if any(need):
-        asked = list(need)   # need[] changes as phrases come back
-        jobs = plan.voice.track_jobs(plan.phrases, need=asked, cancel=cancel)
-        audio_s = sum(p.end_s - p.start_s for p, k in zip(plan.phrases, asked) if k)
-        for i, audio in pool.run(jobs, cancel=cancel, audio_s=audio_s):
-            if not (0 <= i < n) or not need[i] or i in waiting or i < placed:
-                raise VoiceError(f"voice {plan.voice.info.name!r} returned phrase {i}, which "
-                                 "was not asked for")
-            checked = _checked(audio, plan, i)
-            need[i] = False
-            if cache is not None:
-                cache.put(plan.keys[i], checked)
-            waiting[i] = checked if i == placed else held.hold(checked)
-            rendered += 1
-            advance(1)
-            place_ready()
-    if placed < n:
-        missing = [i for i in range(placed, n) if i not in waiting]
-        raise VoiceError(f"voice {plan.voice.info.name!r} gave no audio for {len(missing)} "
-                         f"phrase(s), the first at {plan.phrases[missing[0]].start_s:.2f} s")
-    held.finish()
-    if isinstance(held, MemoryStem):
-        return TrackRender(held.audio(sample_rate_hz), rendered, cached, held)
-    return TrackRender(None, rendered, cached, held)
+    phrases are done (cached ones first). One track of :func:`sing_tracks`."""
+    sink = TrackSink(plan, num_samples=num_samples, sample_rate_hz=sample_rate_hz, cache=cache,
+                     advance=advance, stem=stem)
+    return sing_tracks([sink], pool=pool, cancel=cancel)[0]

@@ -19,13 +19,16 @@ import sys
 import threading
 from collections import deque
 from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Hashable, Iterable, Iterator, TypeVar
 
 from ..audio import Audio
 from ..cancel import CancelToken, check
 from ..settings import effective_workers
 from ..voices.base import RenderJob
 
+
+#: what names a job (a phrase's index, or (track, index))
+K = TypeVar("K", bound=Hashable)
 
 #: less audio than this is sung in this process alone: starting a worker (a fork,
 #: its pipes) and moving the jobs and their audio costs about as much as
@@ -55,7 +58,7 @@ def _stop_signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _take(result: multiprocessing.pool.AsyncResult) -> tuple[int, Audio]:
+def _take(result: "multiprocessing.pool.AsyncResult[tuple[K, Audio]]") -> tuple[K, Audio]:
     """A job's result: waited for with signals free (a stop must not wait on a stuck
     worker), taken with them held."""
     while not result.ready():
@@ -84,9 +87,9 @@ def _worker_init() -> None:
             pass
 
 
-def _run(item: tuple[int, RenderJob]) -> tuple[int, Audio]:
-    index, job = item
-    return index, job.run()
+def _run(item: tuple[K, RenderJob]) -> tuple[K, Audio]:
+    key, job = item
+    return key, job.run()
 
 
 class WorkerPool:
@@ -123,28 +126,43 @@ class WorkerPool:
             pool.terminate()
             pool.join()
 
-    def run(self, jobs: Iterable[tuple[int, RenderJob]], *, cancel: CancelToken | None = None,
-            audio_s: float | None = None) -> Iterator[tuple[int, Audio]]:
-        """``(index, audio)`` for each ``(index, job)``, in the order they finish.
+    def run(self, jobs: Iterable[tuple[K, RenderJob]], *, cancel: CancelToken | None = None,
+            audio_s: float | None = None) -> Iterator[tuple[K, Audio]]:
+        """``(key, audio)`` for each ``(key, job)``, in the order they finish.
         ``audio_s``: how much audio the jobs make together, if known (below
-        :data:`PARALLEL_MIN_AUDIO_S` no worker is started)."""
-        todo = list(jobs)
+        :data:`PARALLEL_MIN_AUDIO_S` no worker is started).
+
+        ``jobs`` is taken lazily: while the workers sing the jobs handed to them,
+        this process takes the next ones from ``jobs`` (making them may be work:
+        the HTS singer generates a track's parameters for its first job), and once
+        ``jobs`` is spent, sings from the end of what is left."""
         check(cancel)
         small = audio_s is not None and audio_s < PARALLEL_MIN_AUDIO_S
-        if self.workers <= 1 or len(todo) <= 1 or not self.can_fork or small:
-            for index, job in todo:
+        if self.workers <= 1 or not self.can_fork or small:
+            for key, job in jobs:
                 check(cancel)
-                yield index, job.run(cancel=cancel)
+                yield key, job.run(cancel=cancel)
             return
-        pending = deque(todo)
-        in_flight: deque[multiprocessing.pool.AsyncResult] = deque()
+        source = iter(jobs)
+        pending: deque[tuple[K, RenderJob]] = deque()
+        first = next(source, None)
+        if first is None:
+            return
+        second = next(source, None)
+        if second is None:   # one job: no worker pays for itself
+            check(cancel)
+            yield first[0], first[1].run(cancel=cancel)
+            return
+        pending.extend((first, second))
+        spent = False
+        in_flight: deque[multiprocessing.pool.AsyncResult[tuple[K, Audio]]] = deque()
         try:
             pool = self._pool
             if pool is None:
                 with _stop_signals_held():
                     pool = self._pool = multiprocessing.get_context("fork").Pool(
                         self.workers - 1, initializer=_worker_init)
-            while pending or in_flight:
+            while pending or in_flight or not spent:
                 # keep every worker busy with one job and one queued behind it
                 while pending and len(in_flight) < 2 * (self.workers - 1):
                     with _stop_signals_held():
@@ -152,10 +170,17 @@ class WorkerPool:
                 while in_flight and in_flight[0].ready():
                     check(cancel)
                     yield _take(in_flight.popleft())
-                if pending:   # this process sings from the end of the list meanwhile
-                    index, job = pending.pop()
+                if not spent:   # make the next job while the workers sing
                     check(cancel)
-                    yield index, job.run(cancel=cancel)
+                    item = next(source, None)
+                    if item is None:
+                        spent = True
+                    else:
+                        pending.append(item)
+                elif pending:   # this process sings from the end of the list meanwhile
+                    key, job = pending.pop()
+                    check(cancel)
+                    yield key, job.run(cancel=cancel)
                 elif in_flight:
                     check(cancel)
                     yield _take(in_flight.popleft())
