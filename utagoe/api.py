@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 if TYPE_CHECKING:
     from .cancel import CancelToken
@@ -39,6 +39,31 @@ def load(path: str | os.PathLike, options: ReadOptions | None = None, *,
     return read_score(path, options, format=format)
 
 
+def load_set(paths: "Sequence[str | os.PathLike]", options: ReadOptions | None = None, *,
+             format: str | None = None) -> Project:
+    """Read several score files as one song (a "UST set": one .ust per singer), each
+    with ``options``: their tracks in order, on the first file's tempo map (a later
+    file with another tempo map is moved onto it through seconds, with a warning);
+    see :func:`utagoe.formats.merge.merge_projects`. A UST's track is named after
+    its file (a .ust holds one track and no track name). One file is
+    :func:`load` of it."""
+    from dataclasses import replace
+
+    from .formats.merge import merge_projects
+
+    paths = list(paths)
+    if len(paths) == 1:
+        return load(paths[0], options, format=format)
+    labels = [Path(p).stem for p in paths]
+    projects = []
+    for p, label in zip(paths, labels):
+        project = load(p, options, format=format)
+        if project.source_format == "ust":
+            project = replace(project, tracks=tuple(replace(t, name=label) for t in project.tracks))
+        projects.append(project)
+    return merge_projects(projects, labels=labels)
+
+
 def save(project: Project, path: str | os.PathLike, *, format: str | None = None) -> Path:
     """Write the project as .ustx, .musicxml or .mid (by extension, or ``format``),
     atomically. Returns the path written."""
@@ -47,40 +72,80 @@ def save(project: Project, path: str | os.PathLike, *, format: str | None = None
     return write_score(project, path, format=format)
 
 
-def render(project: Project, singer: str | None = None, *,
+def _singer_choices(singer, settings: RenderSettings | None) -> tuple[str | None, RenderSettings | None]:
+    """``singer`` as the render takes it: a name for every track, or a mapping of
+    tracks (numbers from 1, or names) to singer names, folded into ``settings.tracks``."""
+    if singer is None or isinstance(singer, str):
+        return singer, settings
+    from collections.abc import Mapping
+    from dataclasses import replace
+
+    from .errors import InvalidValueError
+    from .settings import RenderSettings, TrackSettings
+
+    if not isinstance(singer, Mapping):
+        raise InvalidValueError(f"singer must be a singer name or a mapping of tracks to singer "
+                                f"names, got {singer!r:.60}")
+    settings = settings if settings is not None else RenderSettings()
+    tracks = list(settings.tracks)
+    for track, name in singer.items():
+        probe = TrackSettings(track, singer=name)   # checks the track and the name
+        for i, ts in enumerate(tracks):
+            if ts.track == probe.track:
+                tracks[i] = replace(ts, singer=name)
+                break
+        else:
+            tracks.append(probe)
+    return None, replace(settings, tracks=tuple(tracks))
+
+
+def render(project: Project, singer: str | Mapping[int | str, str] | None = None, *,
            settings: RenderSettings | None = None, voices: VoiceRegistry | None = None,
            cache: RenderCache | None = None, progress: Callable[[int, int], None] | None = None,
            cancel: CancelToken | None = None) -> RenderResult:
     """Sing every unmuted track of the project and mix them.
 
+    ``singer``: one singer name for every track, or ``{track: name}`` per track
+    (tracks by number from 1, as ``utagoe info`` lists them, or by name); per-track
+    gain, pan, mute and solo are ``settings.tracks``
+    (:class:`~utagoe.settings.TrackSettings`), the master is ``settings.mix``.
     Returns a :class:`~utagoe.rendering.engine.RenderResult`: ``.audio`` (the mix,
     48 kHz by default, peak at -1 dBFS), ``.tracks`` (each track as sung),
+    ``.stems()`` / ``.save_stems(folder)`` (each track as it sits in the mix),
     ``.warnings`` (what was not sung as written, and why) and ``.save(path)``.
     See :func:`utagoe.rendering.engine.render_project` for the arguments.
     """
     from .rendering.engine import render_project
 
+    singer, settings = _singer_choices(singer, settings)
     return render_project(project, singer=singer, settings=settings, voices=voices, cache=cache,
                           progress=progress, cancel=cancel)
 
 
-def render_to_file(project: Project, path: str | os.PathLike, singer: str | None = None, *,
+def render_to_file(project: Project, path: str | os.PathLike,
+                   singer: str | Mapping[int | str, str] | None = None, *,
                    settings: RenderSettings | None = None, voices: VoiceRegistry | None = None,
                    cache: RenderCache | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   cancel: CancelToken | None = None, subtype: str = "PCM_16") -> RenderedFile:
+                   cancel: CancelToken | None = None, subtype: str = "PCM_16",
+                   stems_dir: str | os.PathLike | None = None) -> RenderedFile:
     """Sing the project and write the mix to ``path`` (.wav or .flac, atomically),
     never holding the whole song: the same bytes as ``render(...).save(path)``, in
     memory that does not grow with the song but for what the voice needs.
+    ``singer`` as for :func:`render`; ``subtype`` ``PCM_16``, ``PCM_24`` or
+    ``FLOAT`` (WAV only); ``stems_dir``: also write each track there, named after
+    it, as :meth:`RenderResult.save_stems` does.
 
     Returns a :class:`~utagoe.rendering.engine.RenderedFile` (the path, sample
-    rate, channels, length and the warnings). The stems wait in unnamed temporary
-    files in the output's folder while the song is sung.
+    rate, channels, length, stems, loudness and the warnings). The stems wait in
+    unnamed temporary files in the output's folder while the song is sung.
     """
     from .rendering.engine import render_to_file as _render_to_file
 
+    singer, settings = _singer_choices(singer, settings)
     return _render_to_file(project, path, singer=singer, settings=settings, voices=voices,
-                           cache=cache, progress=progress, cancel=cancel, subtype=subtype)
+                           cache=cache, progress=progress, cancel=cancel, subtype=subtype,
+                           stems_dir=stems_dir)
 
 
 def voice_registry(settings: VoiceSettings | None = None, *,

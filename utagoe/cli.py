@@ -70,13 +70,91 @@ def _read_options(args, *, keep_tracks_without_lyrics: bool = False):
                        keep_tracks_without_lyrics=keep_tracks_without_lyrics)
 
 
+def _inputs(args) -> list[str]:
+    return args.input if isinstance(args.input, list) else [args.input]
+
+
 def _check_output(args, out: Path) -> None:
-    """Before any work: the output must not be the input and must be writable."""
+    """Before any work: the output must not be an input and must be writable."""
     from .fileio import check_output_path, same_file
 
-    if same_file(args.input, out):
+    if any(same_file(i, out) for i in _inputs(args)):
         raise UtagoeError(f"{out}: the output would overwrite the input")
     check_output_path(out)
+
+
+#: the CLI's --sample-format: soundfile's subtype
+SAMPLE_FORMATS = {"16": "PCM_16", "24": "PCM_24", "float": "FLOAT"}
+
+
+def _track_ref(text: str) -> int | str:
+    text = text.strip()
+    return int(text) if text.isdigit() else text
+
+
+def _track_value(option: str, text: str) -> tuple[int | str, str]:
+    """``TRACK=VALUE`` of a per-track option, TRACK a number or a track name."""
+    track, sep, value = text.rpartition("=")
+    if not sep or not track.strip() or not value.strip():
+        raise UtagoeError(f"{option} wants TRACK=VALUE (TRACK a number from 'utagoe info', or "
+                          f"a track's name), got {text!r}")
+    return _track_ref(track), value.strip()
+
+
+def _number(option: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UtagoeError(f"{option} wants a number, got {text!r}") from None
+
+
+def _track_settings(args, project) -> tuple[str | None, tuple]:
+    """The singer for every track (``--singer NAME``) and the per-track choices
+    (``--singer N=NAME``, ``--gain``, ``--pan``, ``--mute``, ``--solo``), one
+    :class:`TrackSettings` per track, in the order first named."""
+    from .settings import TrackSettings
+
+    names = {t.name for t in project.tracks}
+    everyone: str | None = None
+    choices: dict[int | str, dict] = {}
+
+    def choice(track: int | str) -> dict:
+        # one entry per track, whether named by number or by name
+        if isinstance(track, str):
+            hits = [i for i, t in enumerate(project.tracks, 1) if t.name == track] or \
+                [i for i, t in enumerate(project.tracks, 1) if t.name.casefold() == track.casefold()]
+            if len(hits) == 1:
+                track = hits[0]
+        return choices.setdefault(track, {})
+
+    folded = {n.casefold() for n in names}
+    listing = ", ".join(f"{i} ({t.name!r})" for i, t in enumerate(project.tracks, 1))
+    for text in args.singer or ():
+        track, sep, name = text.partition("=")
+        if not sep or os.path.exists(text):   # NAME (or a folder): every track's singer
+            if everyone is not None and everyone != text:
+                raise UtagoeError(f"--singer is given twice for every track ({everyone!r}, "
+                                  f"{text!r}); name a track with --singer TRACK=NAME")
+            everyone = text
+            continue
+        ref = _track_ref(track)
+        if not isinstance(ref, int) and track.strip().casefold() not in folded:
+            raise UtagoeError(f"--singer {text!r}: no track is named {track.strip()!r}; the "
+                              f"tracks: {listing}")
+        if not name.strip():
+            raise UtagoeError(f"--singer {text!r}: no singer named after '='")
+        choice(ref)["singer"] = name.strip()
+    for text in args.gain or ():
+        track, value = _track_value("--gain", text)
+        choice(track)["gain_db"] = _number("--gain", value)
+    for text in args.pan or ():
+        track, value = _track_value("--pan", text)
+        choice(track)["pan"] = _number("--pan", value)
+    for text in args.mute or ():
+        choice(_track_ref(text))["mute"] = True
+    for text in args.solo or ():
+        choice(_track_ref(text))["solo"] = True
+    return everyone, tuple(TrackSettings(track, **fields) for track, fields in choices.items())
 
 
 def _cmd_render(args) -> int:
@@ -85,7 +163,7 @@ def _cmd_render(args) -> int:
     from .api import render_to_file
     from .audio import AUDIO_FORMATS
     from .expression.pitch import PitchSettings
-    from .settings import ControlSettings, RenderSettings, VoiceSettings
+    from .settings import ControlSettings, MixSettings, RenderSettings, VoiceSettings
 
     out = Path(args.output)
     if out.suffix.lower() not in AUDIO_FORMATS:
@@ -93,20 +171,33 @@ def _cmd_render(args) -> int:
     _check_output(args, out)
     if args.jobs < 1:
         raise UtagoeError(f"--jobs must be at least 1, got {args.jobs}")
+    subtype = SAMPLE_FORMATS[args.sample_format]
+    if out.suffix.lower() == ".flac" and subtype == "FLOAT":
+        raise UtagoeError(f"{out}: FLAC holds 16- or 24-bit samples; use --sample-format 16 or 24, "
+                          "or a .wav file for float samples")
+    stems_dir = Path(args.stems) if args.stems is not None else None
+    if stems_dir is not None and not stems_dir.is_dir():
+        raise UtagoeError(f"--stems {stems_dir}: no such folder (make it first)")
     controls = ControlSettings(dynamics_db=args.dynamics, breathiness=args.breathiness,
                                gender=args.gender, tension=args.tension, voicing=args.voicing,
                                velocity_pct=args.velocity)
+    mix = MixSettings(sample_rate_hz=args.sample_rate, peak_dbfs=args.peak,
+                      loudness_lufs=args.loudness, master_gain_db=args.master_gain,
+                      limiter=not args.no_limiter, channels=args.channels)
+    project = utagoe.load_set(args.input, _read_options(args), format=args.format)
+    singer, tracks = _track_settings(args, project)
     settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs,
                               voice=VoiceSettings(vocoder=args.vocoder),
-                              pitch=PitchSettings(style=args.pitch_style), controls=controls)
-    project = utagoe.load(args.input, _read_options(args), format=args.format)
+                              pitch=PitchSettings(style=args.pitch_style), controls=controls,
+                              mix=mix, tracks=tracks)
     show_bar = args.progress or (not args.quiet and sys.stderr.isatty())
     bar = ProgressBar(sys.stderr, min_total=1 if args.progress else 8)
     t0 = time.monotonic()
     try:
         # streamed to the file: the song is never held whole
-        result = render_to_file(project, out, args.singer, settings=settings,
-                                progress=bar if show_bar else None)
+        result = render_to_file(project, out, singer, settings=settings,
+                                progress=bar if show_bar else None, subtype=subtype,
+                                stems_dir=stems_dir)
     finally:
         bar.close()
     el = time.monotonic() - t0
@@ -114,8 +205,11 @@ def _cmd_render(args) -> int:
         _warn(w)
     if not args.quiet:
         dur = result.duration_s
-        print(f"{out}: {dur:.1f} s at {result.sample_rate} Hz, rendered in {el:.1f} s "
+        level = f", {result.loudness_lufs:.1f} LUFS" if result.loudness_lufs is not None else ""
+        print(f"{out}: {dur:.1f} s at {result.sample_rate} Hz{level}, rendered in {el:.1f} s "
               f"({el / max(dur, 1e-9):.3f} of real time)", file=sys.stderr)
+        for stem in result.stems:
+            print(f"  stem {stem}", file=sys.stderr)
     return 0
 
 
@@ -206,8 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="utagoe", description="utagoe (歌声): a singing voice synthesizer")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def score_opts(sp):
-        sp.add_argument("input", help=f"score file: {in_exts}")
+    def score_opts(sp, several: bool = False):
+        if several:   # a UST set: one .ust per singer
+            sp.add_argument("input", nargs="+",
+                            help=f"score file(s): {in_exts}; several files (a UST set, one per "
+                                 "singer) are sung together, on the first file's tempo")
+        else:
+            sp.add_argument("input", help=f"score file: {in_exts}")
         sp.add_argument("--part", type=_part, default=None,
                         help="part or track: number (1 = the first that has notes, as 'utagoe "
                              "info' lists them) or id/name (default: every track with lyrics)")
@@ -224,11 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"input format instead of detecting it: {', '.join(formats.names())}")
 
     r = sub.add_parser("render", help="sing a score to a WAV or FLAC file")
-    score_opts(r)
+    score_opts(r, several=True)
     r.add_argument("-o", "--output", required=True, help="output .wav or .flac")
-    r.add_argument("--singer", default=None,
+    r.add_argument("--singer", action="append", metavar="[TRACK=]NAME",
                    help=f"singer: {singer_names}, a plug-in's voice, or an UTAU voicebank folder "
-                        "(see 'utagoe singers')")
+                        "(see 'utagoe singers'); NAME alone for every track, TRACK=NAME for one "
+                        "track (its number in 'utagoe info', or its name); repeat for each track")
     r.add_argument("--vocoder", default="utagoe", choices=VOCODERS,
                    help="vocoder that turns the singer's frames into sound (default: utagoe)")
     r.add_argument("--pitch-style", default="natural", choices=PITCH_STYLES,
@@ -249,6 +349,38 @@ def build_parser() -> argparse.ArgumentParser:
                        help="100 (voiced, default) .. 0 (a whisper)")
     voice.add_argument("--velocity", type=float, default=100.0, metavar="PCT",
                        help="consonant speed: 0..200 %% (200: consonants half as long); default 100")
+    tracks = r.add_argument_group("tracks (TRACK: its number in 'utagoe info', or its name)")
+    tracks.add_argument("--mute", action="append", metavar="TRACK", help="leave a track out (repeat)")
+    tracks.add_argument("--solo", action="append", metavar="TRACK",
+                        help="sing only the soloed tracks (repeat; a track muted in the file "
+                             "sings when soloed)")
+    tracks.add_argument("--gain", action="append", metavar="TRACK=DB",
+                        help="a track's level in the mix, added to its own volume (repeat)")
+    tracks.add_argument("--pan", action="append", metavar="TRACK=PAN",
+                        help="a track's place: -1 (left) .. 0 (centre) .. 1 (right); equal power")
+    master = r.add_argument_group("the mix")
+    master.add_argument("--loudness", type=float, default=None, metavar="LUFS",
+                        help="scale the mix to this integrated loudness (ITU-R BS.1770), e.g. -16; "
+                             "default: to its peak")
+    master.add_argument("--peak", type=float, default=-1.0, metavar="DBFS",
+                        help="the mix's peak without --loudness, and the limiter's ceiling "
+                             "(default -1)")
+    master.add_argument("--master-gain", type=float, default=0.0, metavar="DB",
+                        help="gain on the whole mix after it is scaled (default 0)")
+    master.add_argument("--no-limiter", action="store_true",
+                        help="no limiter: samples over --peak may clip")
+    master.add_argument("--channels", type=int, choices=(1, 2), default=None,
+                        help="1 (mono) or 2 (stereo); default: mono for one centred track, "
+                             "else stereo")
+    master.add_argument("--sample-rate", type=int, default=48000, metavar="HZ",
+                        help="the output's sample rate (default 48000; others are resampled "
+                             "with a polyphase filter)")
+    master.add_argument("--sample-format", choices=tuple(SAMPLE_FORMATS), default="16",
+                        help="16- or 24-bit integers, or 32-bit float (.wav only); default 16")
+    master.add_argument("--stems", default=None, metavar="DIR",
+                        help="also write each track to DIR, one file per track named after it "
+                             "(at its gain and pan and the mix's scale: the stems add up to the "
+                             "mix before its limiter)")
     r.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                    help="processes that sing phrases at once (default and most: one per core; "
                         "the output is the same whatever the number)")
