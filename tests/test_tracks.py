@@ -211,9 +211,9 @@ def test_the_limited_and_loudness_normalised_file_has_the_bytes_of_the_api(tmp_p
     for mix in (dict(master_gain_db=9.0), dict(loudness_lufs=-10.0)):
         s = settings(TrackSettings(2, pan=0.3), **mix)
         res = render_project(long_duet, voices=voices(v), settings=s)
-        res.save(tmp_path / "whole.wav", subtype="FLOAT")
+        res.save(tmp_path / "whole.wav", subtype="PCM_24")   # float WAVs carry a time stamp
         render_to_file(long_duet, tmp_path / "song.wav", voices=voices(v), settings=s,
-                       block_samples=3001, subtype="FLOAT")
+                       block_samples=3001, subtype="PCM_24")
         assert (tmp_path / "song.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
 
 
@@ -297,3 +297,22 @@ def test_a_ust_set_sings_as_one_song_each_file_a_track(tmp_path, capsys):
     assert rc == 0, err
     assert "track 1 ('lead') names the singer '%VOICE%uta'" in err and "--singer 1=NAME" in err
     assert "track 2 ('alto')" not in err   # its singer was chosen
+
+
+def test_tracks_are_balanced_to_one_loudness_before_their_gain():
+    soft, loud = ToneVoice("soft", 0.05), ToneVoice("loud", 0.4)
+    long_duet = replace(duet(), tempos=(Tempo(0, 30.0),))
+    s = settings(TrackSettings(2, singer="loud"))
+    res = render_project(long_duet, voices=voices(soft, loud), settings=s)
+    quiet, strong = (level(st)[0] for st in res.stems())
+    assert strong / quiet == pytest.approx(1.0, rel=0.05)
+    assert res.tracks[0].balance_db - res.tracks[1].balance_db == pytest.approx(18.06, abs=0.2)
+    # the file's volume and the user's gain still count, after the balance
+    res = render_project(long_duet, voices=voices(soft, loud),
+                         settings=settings(TrackSettings(2, singer="loud", gain_db=-6.0)))
+    quiet, strong = (level(st)[0] for st in res.stems())
+    assert strong / quiet == pytest.approx(10 ** (-6 / 20), rel=0.05)
+    raw = render_project(long_duet, voices=voices(soft, loud),
+                         settings=settings(TrackSettings(2, singer="loud"), balance_tracks=False))
+    quiet, strong = (level(st)[0] for st in raw.stems())
+    assert strong / quiet == pytest.approx(8.0, rel=0.05)

@@ -183,7 +183,8 @@ def _cmd_render(args) -> int:
                                velocity_pct=args.velocity)
     mix = MixSettings(sample_rate_hz=args.sample_rate, peak_dbfs=args.peak,
                       loudness_lufs=args.loudness, master_gain_db=args.master_gain,
-                      limiter=not args.no_limiter, channels=args.channels)
+                      limiter=not args.no_limiter, channels=args.channels,
+                      balance_tracks=not args.no_balance)
     project = utagoe.load_set(args.input, _read_options(args), format=args.format)
     singer, tracks = _track_settings(args, project)
     settings = RenderSettings(lenient_lyrics=args.lenient, workers=args.jobs,
@@ -367,6 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default -1)")
     master.add_argument("--master-gain", type=float, default=0.0, metavar="DB",
                         help="gain on the whole mix after it is scaled (default 0)")
+    master.add_argument("--no-balance", action="store_true",
+                        help="mix the tracks at the levels their singers give them (by default "
+                             "several tracks are first brought to one loudness, then each takes "
+                             "its volume and --gain)")
     master.add_argument("--no-limiter", action="store_true",
                         help="no limiter: samples over --peak may clip")
     master.add_argument("--channels", type=int, choices=(1, 2), default=None,

@@ -67,7 +67,9 @@ class MixSettings:
     ``peak_dbfs`` (default), or, with ``loudness_lufs``, so that its integrated
     loudness (ITU-R BS.1770) is that many LUFS. Then ``master_gain_db`` is
     applied, and the limiter (``limiter``, on by default) keeps every sample
-    under ``peak_dbfs``; it touches nothing when nothing goes over.
+    under ``peak_dbfs``; it touches nothing when nothing goes over. Several
+    tracks are first brought to one loudness (``balance_tracks``), then each
+    takes its own volume, gain and pan.
     """
 
     #: the mix's sample rate; voices singing at another rate are resampled
@@ -83,6 +85,10 @@ class MixSettings:
     limiter: bool = True
     #: 1 (mono) or 2 (stereo); None: mono for one centred track, else stereo
     channels: int | None = None
+    #: with several tracks, bring each to the same loudness (ITU-R BS.1770) before
+    #: its own volume and gain: voices sing at levels of their own, which change
+    #: with their range (the built-in singer is 10 dB softer low than high)
+    balance_tracks: bool = True
 
     def __post_init__(self) -> None:
         check_fields(self, "MixSettings", {"sample_rate_hz": (8000, 384000),
@@ -91,6 +97,7 @@ class MixSettings:
         if self.loudness_lufs is not None:
             check_number("MixSettings", "loudness_lufs", self.loudness_lufs, lo=-70.0, hi=0.0)
         check_bool("MixSettings", "limiter", self.limiter)
+        check_bool("MixSettings", "balance_tracks", self.balance_tracks)
         if self.channels is not None:
             check_int("MixSettings", "channels", self.channels, lo=1, hi=2)
 

@@ -44,6 +44,8 @@ class TrackAudio:
     #: its level and place in the mix (the file's volume and pan with the user's choices)
     gain_db: float = 0.0
     pan: float = 0.0
+    #: the gain that brought it to the other tracks' loudness (``MixSettings.balance_tracks``)
+    balance_db: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -61,6 +63,8 @@ class RenderResult:
     #: how the master scaled the mix (its peak and loudness before it)
     level: Level | None = None
     settings: RenderSettings | None = None
+    #: where each track sits in the mix
+    layout: MixLayout | None = None
 
     def save(self, path: str | Path, *, subtype: str = "PCM_16") -> Path:
         """Save the mix (.wav or .flac), atomically."""
@@ -69,11 +73,10 @@ class RenderResult:
     def stems(self) -> list[Audio]:
         """Each track as it sits in the mix: at its gain and pan and the mix's scale,
         before the limiter (so the stems add up to the mix where nothing is limited)."""
-        assert self.level is not None and self.settings is not None
+        assert self.level is not None and self.settings is not None and self.layout is not None
         stems = [_MemoryReader(t.audio.samples[0]) for t in self.tracks]
-        layout = _layout(self.tracks, self.audio.num_samples, self.settings)
         return [_joined(scaled(b, level=self.level, settings=self.settings)
-                        for b in mixed_blocks(stems, layout, only=i))
+                        for b in mixed_blocks(stems, self.layout, only=i))
                 for i in range(len(stems))]
 
     def save_stems(self, folder: str | Path, *, suffix: str = ".wav",
@@ -91,11 +94,6 @@ class _MemoryReader:
 
     def read(self, start: int, stop: int):
         return self.samples[start:stop]
-
-
-def _layout(tracks, num_samples: int, settings: RenderSettings) -> MixLayout:
-    return mix_layout([t.gain_db for t in tracks], [t.pan for t in tracks],
-                      num_samples=num_samples, settings=settings)
 
 
 def _joined(blocks: Iterator[Audio]) -> Audio:
@@ -150,14 +148,15 @@ def render_project(project: Project, *, singer: str | None = None,
     plan = plan_render(project, singer=singer, settings=settings, voices=voices)
     renders = _sing_tracks(plan, settings=settings, cache=cache, progress=progress, cancel=cancel)
     stems = [r.stem for r in renders if r.stem is not None]
-    layout = mix_layout([t.gain_db for t in plan.tracks], [t.pan for t in plan.tracks],
+    layout = mix_layout(stems, [t.gain_db for t in plan.tracks], [t.pan for t in plan.tracks],
                         num_samples=plan.num_samples, settings=settings)
     level = measure_level(mixed_blocks(stems, layout), settings=settings)
     mixed = _joined(master_blocks(mixed_blocks(stems, layout), level=level, settings=settings))
-    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio, t.gain_db, t.pan)
-                   for t, r in zip(plan.tracks, renders) if r.audio is not None)
+    tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio, t.gain_db, t.pan,
+                              layout.balance_db[k])
+                   for k, (t, r) in enumerate(zip(plan.tracks, renders)) if r.audio is not None)
     return RenderResult(mixed, tracks, plan.warnings, sum(r.rendered for r in renders),
-                        sum(r.cached for r in renders), level, settings)
+                        sum(r.cached for r in renders), level, settings, layout)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -231,8 +230,8 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
                 raise
             raise FileError(path, f"cannot keep the render's temporary audio in {folder}: "
                                   f"{describe_os_error(exc)}") from None
-        layout = mix_layout([t.gain_db for t in plan.tracks], [t.pan for t in plan.tracks],
-                            num_samples=n, settings=settings)
+        layout = mix_layout(stems, [t.gain_db for t in plan.tracks], [t.pan for t in plan.tracks],
+                            num_samples=n, settings=settings, block_samples=block_samples)
         level = measure_level(mixed_blocks(stems, layout, block_samples=block_samples),
                               settings=settings)
         meter = None

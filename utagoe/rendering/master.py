@@ -34,21 +34,51 @@ class StemReader(Protocol):
 class MixLayout:
     """Where each stem sits in the mix."""
 
+    #: each stem's gain: its balance, the file's volume and the user's gain
     gains_db: tuple[float, ...]
     pans: tuple[float, ...]
     channels: int
     sample_rate_hz: int
     num_samples: int
+    #: the part of each gain that brings the stems to one loudness (0 where not balanced)
+    balance_db: tuple[float, ...] = ()
 
 
-def mix_layout(gains_db: Sequence[float], pans: Sequence[float], *, num_samples: int,
-               settings: RenderSettings) -> MixLayout:
+#: the loudness every stem is brought to before its own gain, when tracks are
+#: balanced (only their differences matter: the master scales the mix after)
+BALANCE_LUFS = -23.0
+
+
+def stem_loudness(stem: StemReader, *, num_samples: int, sample_rate_hz: int,
+                  block_samples: int = BLOCK_SAMPLES) -> float:
+    """A stem's integrated loudness (LUFS; -inf for silence or under 400 ms)."""
+    from ..mix.loudness import LoudnessMeter
+
+    meter = LoudnessMeter(sample_rate_hz, 1)
+    for a in range(0, num_samples, block_samples):
+        meter.add(stem.read(a, min(a + block_samples, num_samples))[None, :])
+    return meter.integrated_lufs()
+
+
+def mix_layout(stems: Sequence[StemReader], gains_db: Sequence[float], pans: Sequence[float], *,
+               num_samples: int, settings: RenderSettings,
+               block_samples: int = BLOCK_SAMPLES) -> MixLayout:
     """The mix's layout: ``settings.mix.channels``, or by default mono for one
-    centred track and stereo otherwise."""
+    centred track and stereo otherwise; with ``settings.mix.balance_tracks`` and
+    more than one stem, each stem first brought to :data:`BALANCE_LUFS` (a silent
+    or very short one left as it is), then its own gain."""
     channels = settings.mix.channels
     if channels is None:
         channels = 1 if len(gains_db) == 1 and pans[0] == 0 else 2
-    return MixLayout(tuple(gains_db), tuple(pans), channels, settings.mix.sample_rate_hz, num_samples)
+    balance = [0.0] * len(stems)
+    if settings.mix.balance_tracks and len(stems) > 1:
+        for i, stem in enumerate(stems):
+            lufs = stem_loudness(stem, num_samples=num_samples,
+                                 sample_rate_hz=settings.mix.sample_rate_hz, block_samples=block_samples)
+            if np.isfinite(lufs):
+                balance[i] = BALANCE_LUFS - lufs
+    return MixLayout(tuple(b + g for b, g in zip(balance, gains_db)), tuple(pans), channels,
+                     settings.mix.sample_rate_hz, num_samples, tuple(balance))
 
 
 def mixed_blocks(stems: Sequence[StemReader], layout: MixLayout, *,
