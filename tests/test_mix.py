@@ -6,7 +6,6 @@ import itertools
 import math
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -330,20 +329,6 @@ def test_limiter_refuses_bad_settings():
             Limiter(sample_rate_hz=48000, channels=2, **kw)
 
 
-def test_limiter_is_fast():
-    rate = 48000
-    x = (np.random.default_rng(0).standard_normal((2, rate * 60)) * 0.3).astype(np.float32)
-    limit(x[:, :rate], sample_rate_hz=rate, ceiling_dbfs=-1.0)
-    t = time.perf_counter()
-    limit(x, sample_rate_hz=rate, ceiling_dbfs=-1.0)   # limiting almost everywhere
-    busy = time.perf_counter() - t
-    t = time.perf_counter()
-    limit(x * 0.1, sample_rate_hz=rate, ceiling_dbfs=-1.0)
-    idle = time.perf_counter() - t
-    print(f"limiter, a minute of stereo 48 kHz: {busy:.3f} s limiting, {idle:.3f} s idle")
-    assert busy < 2.0 and idle < 1.0     # generous: a shared machine
-
-
 # ----------------------------------------------------------------- resample
 
 PAIRS = [(48000, 44100), (48000, 96000), (48000, 22050), (44100, 48000), (22050, 48000)]
@@ -433,19 +418,6 @@ def test_resampling_is_close_to_scipy():
     assert err < 3e-3
 
 
-def test_resampling_is_fast():
-    x = (np.random.default_rng(0).standard_normal((2, 48000 * 60)) * 0.3).astype(np.float32)
-    times = {}
-    for fout in (44100, 96000, 22050):
-        resample_samples(x[:, :4800], in_rate_hz=48000, out_rate_hz=fout)
-        t = time.perf_counter()
-        resample_samples(x, in_rate_hz=48000, out_rate_hz=fout)
-        times[fout] = time.perf_counter() - t
-    print("resample, a minute of stereo from 48 kHz:",
-          ", ".join(f"{k} Hz {v:.3f} s" for k, v in times.items()))
-    assert max(times.values()) < 5.0     # generous: a shared machine
-
-
 def test_a_plain_mix_does_not_import_scipy():
     code = ("import sys, numpy as np\n"
             "from utagoe.audio import Audio\n"
@@ -455,6 +427,8 @@ def test_a_plain_mix_does_not_import_scipy():
             "m = mix([a, a], pans=[-0.5, 0.5])\n"
             "limit(m.samples, sample_rate_hz=48000, ceiling_dbfs=-1.0)\n"
             "resample(m, sample_rate_hz=44100)\n"
+            "from utagoe.mix.loudness import integrated_loudness\n"
+            "integrated_loudness(m)\n"
             "assert 'scipy' not in sys.modules, 'scipy imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -22,7 +22,10 @@ count, so a signal shorter than 400 ms has no block and its loudness is
 """
 from __future__ import annotations
 
+import copy
 import math
+from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
@@ -89,25 +92,94 @@ def k_weighting(*, sample_rate_hz: int) -> tuple[tuple[np.ndarray, np.ndarray], 
     return tuple(stages)
 
 
+#: the K-weighting's impulse response is kept until it falls under this share of its peak
+_RESPONSE_FLOOR = 1e-17
+
+
+@lru_cache(maxsize=8)
+def k_weighting_response(*, sample_rate_hz: int) -> np.ndarray:
+    """The impulse response of both K-weighting stages at ``sample_rate_hz``, until it
+    has fallen under :data:`_RESPONSE_FLOOR` of its peak for good (the filters' poles
+    lie inside the unit circle, so it decays geometrically: about 8,000 samples at
+    48 kHz). Filtering with it is the recursive filter to about 1e-16."""
+    stages = k_weighting(sample_rate_hz=sample_rate_hz)
+    radius = max(float(np.max(np.abs(np.roots(a)))) for _, a in stages)
+    n = int(math.ceil(math.log(_RESPONSE_FLOOR) / math.log(radius))) + 64
+    h = np.zeros(n)
+    h[0] = 1.0
+    for b, a in stages:   # the direct-form recursion, once, over n samples
+        x, y = h, np.zeros(n)
+        b0, b1, b2 = (float(v) for v in b)
+        _, a1, a2 = (float(v) for v in a)
+        x1 = x2 = y1 = y2 = 0.0
+        for i in range(n):
+            xi = float(x[i])
+            yi = b0 * xi + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            y[i] = yi
+            x2, x1, y2, y1 = x1, xi, y1, yi
+        h = y
+    return h
+
+
+class _KFilter:
+    """K-weighting of a signal fed in pieces of any sizes, the same samples however
+    it is cut: the input is filtered in chunks of a fixed length at fixed places
+    of the signal (a fast convolution with :func:`k_weighting_response`, whose
+    tail is carried to the next chunk). numpy only: scipy.signal's recursive
+    filter would cost its import, about a second of CPU, on every command."""
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        h = k_weighting_response(sample_rate_hz=sample_rate_hz)
+        self.taps = len(h)
+        self.nfft = 1 << max(15, int(math.ceil(math.log2(4 * self.taps))))
+        self.chunk = self.nfft - self.taps + 1
+        self.spectrum = np.fft.rfft(h, self.nfft)
+        self.raw = np.zeros((channels, 0))
+        self.tail = np.zeros((channels, self.taps - 1))
+
+    def _convolve(self, x: np.ndarray) -> np.ndarray:
+        y = np.fft.irfft(np.fft.rfft(x, self.nfft, axis=1) * self.spectrum, self.nfft, axis=1)
+        y = y[:, :x.shape[1] + self.taps - 1]
+        y[:, :self.taps - 1] += self.tail[:, :y.shape[1]]
+        return y
+
+    def push(self, x: np.ndarray, sink: Callable[[np.ndarray], None]) -> None:
+        """Hand ``sink`` the filtered samples of every chunk ``x`` completes, in order."""
+        raw = np.concatenate([self.raw, x], axis=1) if self.raw.shape[1] else x
+        start = 0
+        while raw.shape[1] - start >= self.chunk:
+            y = self._convolve(raw[:, start:start + self.chunk])
+            self.tail = y[:, self.chunk:].copy()
+            sink(y[:, :self.chunk])
+            start += self.chunk
+        self.raw = np.array(raw[:, start:])
+
+    def peek(self) -> np.ndarray:
+        """The filtered samples of the part chunk held back (nothing changes)."""
+        n = self.raw.shape[1]
+        if not n:
+            return np.zeros((self.raw.shape[0], 0))
+        return self._convolve(self.raw)[:, :n]
+
+
 class LoudnessMeter:
     """Integrated loudness of a signal fed in blocks of any sizes.
 
     ``channels`` may be left out: the first :meth:`add` sets it.
     ``add(samples)`` takes the next ``(channels, n)`` samples (any float dtype; n
     may be 0); ``integrated_lufs()`` may be called at any time and gives the
-    loudness of everything added so far. The filter state is carried across
-    calls and the 100 ms steps that make the gating blocks are summed only once
-    whole, so the result is exactly the same however the signal was cut.
+    loudness of everything added so far. The filter works on fixed chunks of
+    the signal and the 100 ms steps that make the gating blocks are summed only
+    once whole, so the result is exactly the same however the signal was cut.
     Channels: 1 (mono, weight 1) up to 5 (BS.1770 order L, R, C, Ls, Rs).
     Memory: one float per channel per 100 ms (about 300 KiB for an hour of stereo).
     """
 
     def __init__(self, sample_rate_hz: int, channels: int | None = None) -> None:
         self.sample_rate_hz = int(sample_rate_hz)
-        (b1, a1), (b2, a2) = k_weighting(sample_rate_hz=sample_rate_hz)
-        self._sos = np.array([np.concatenate([b1, a1]), np.concatenate([b2, a2])])
+        k_weighting(sample_rate_hz=sample_rate_hz)   # a rate it cannot take fails here
         self.channels: int | None = None
-        self._received = 0
+        self._received = 0   # filtered samples taken into steps
         self._steps = 0  # whole 100 ms steps so far
         self._step_power: list[np.ndarray] = []  # per step and channel: sum of squares
         if channels is not None:
@@ -118,7 +190,7 @@ class LoudnessMeter:
                 or not 1 <= channels <= len(CHANNEL_WEIGHTS):
             raise ValueError(f"channels must be 1 to {len(CHANNEL_WEIGHTS)}, got {channels!r}")
         self.channels = int(channels)
-        self._zi = np.zeros((2, self.channels, 2))
+        self._filter = _KFilter(self.sample_rate_hz, self.channels)
         self._weights = np.array(CHANNEL_WEIGHTS[: self.channels])
         # filtered samples of the 100 ms step not yet whole
         self._pending = np.zeros((self.channels, 0))
@@ -128,8 +200,6 @@ class LoudnessMeter:
 
     def add(self, samples: np.ndarray) -> None:
         """Add the next ``(channels, n)`` samples."""
-        from scipy.signal import sosfilt
-
         x = np.asarray(samples, dtype=np.float64)
         if self.channels is None and x.ndim == 2:
             self._setup(x.shape[0])
@@ -137,8 +207,13 @@ class LoudnessMeter:
             raise ValueError(f"expected samples shaped ({self.channels}, n), got {x.shape}")
         if not x.shape[1]:
             return
-        y, self._zi = sosfilt(self._sos, x, axis=1, zi=self._zi)
-        self._received += x.shape[1]
+        self._filter.push(x, self._take)
+
+    def _take(self, y: np.ndarray) -> None:
+        """Sum the whole 100 ms steps that the filtered samples ``y`` complete."""
+        if not y.shape[1]:
+            return
+        self._received += y.shape[1]
         y = np.concatenate([self._pending, y], axis=1)
         offset = self._step_start(self._steps)  # absolute index of y[:, 0]
         sums = []
@@ -157,10 +232,17 @@ class LoudnessMeter:
     def block_powers(self) -> np.ndarray:
         """Per whole gating block so far: the weighted mean square
         ``sum_c weight_c * mean square_c`` (``10 log10`` of it minus 0.691 is its loudness)."""
-        if self._steps < _STEPS_PER_BLOCK or self.channels is None:
+        if self.channels is None:
             return np.zeros(0)
-        steps = np.concatenate(self._step_power, axis=0)  # (steps, channels)
-        n_blocks = self._steps - _STEPS_PER_BLOCK + 1
+        # the steps the filter's held-back part chunk completes, counted without
+        # changing the meter (more may be added after)
+        held = copy.copy(self)
+        held._step_power = list(self._step_power)
+        held._take(self._filter.peek())
+        if held._steps < _STEPS_PER_BLOCK:
+            return np.zeros(0)
+        steps = np.concatenate(held._step_power, axis=0)  # (steps, channels)
+        n_blocks = held._steps - _STEPS_PER_BLOCK + 1
         j = np.arange(n_blocks)
         starts = j * self.sample_rate_hz // 10
         ends = (j + _STEPS_PER_BLOCK) * self.sample_rate_hz // 10
