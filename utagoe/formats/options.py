@@ -17,7 +17,7 @@ class ReadOptions:
     """How to read a score file.
 
     ``part``: which track (part) to sing: ``None`` for every track with lyrics
-    (MusicXML: the first part with lyrics); a number N >= 1 for the Nth track that
+    (MusicXML: every part with lyrics, each a track); a number N >= 1 for the Nth track that
     has notes (MusicXML: the Nth part); a string for the track of that name (any
     case; MusicXML also takes a part id).
     ``verse``: MusicXML lyric line, a number >= 1 or a lyric name (``"chorus"``).
