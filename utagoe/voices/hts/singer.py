@@ -298,8 +298,12 @@ class HTSSinger:
         f0_hz = np.where(voiced, midi_to_hz(pitch[:n]), 0.0)
         if not np.any(model_f0_hz > 0) or t.harmonic_pitch == "sung":
             model_f0_hz = f0_hz
-        # frames without a model F0 keep the generated envelope as it is
-        model_f0_hz = np.where(voiced & t.harmonic_envelope, model_f0_hz, 0.0)
+        # frames without a model F0, and frames sung far below it, keep the
+        # generated envelope as it is
+        keep = voiced & t.harmonic_envelope
+        if t.harmonic_min_ratio > 0:
+            keep &= f0_hz >= t.harmonic_min_ratio * model_f0_hz
+        model_f0_hz = np.where(keep, model_f0_hz, 0.0)
         # rests fade to silence within rest_fade_frames of the sung phonemes around them
         dist = _distance_to_false(rest)
         log_gain = np.log(10.0) / 20.0 * t.rest_floor_db * np.clip(dist / t.rest_fade_frames, 0.0, 1.0)

@@ -41,6 +41,11 @@ class HTSTuning:
     #: whose pitch places those harmonics: "model" (the voice's own predicted
     #: pitch) or "sung" (the pitch we sing)
     harmonic_pitch: str = "model"
+    #: frames sung lower than this share of the model's pitch keep the generated
+    #: envelope as it is: joining points a model harmonic apart flattens its
+    #: formants, and far below the model's pitch the pulses then ring for only
+    #: a millisecond or two (a bass sung by these voices buzzed)
+    harmonic_min_ratio: float = 0.5
     #: deepen the mel-cepstrum's detail by this share (formant emphasis; 0: none;
     #: below 0 flattens it)
     postfilter_beta: float = 0.0
@@ -65,6 +70,7 @@ class HTSTuning:
             "dynamics_smooth_frames": (1, 10_000), "rest_floor_db": (-200.0, 0.0),
             "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0),
             "postfilter_beta": (-0.9, 2.0), "harmonic_peak_search": (0.0, 2.0),
+            "harmonic_min_ratio": (0.0, 1.0),
             "gv_spectrum_orders": (0, 10_000), "context_phrases": (-1, 10_000)})
         check_choice("HTSTuning", "duration_fit", self.duration_fit, DURATION_FITS)
         check_choice("HTSTuning", "harmonic_pitch", self.harmonic_pitch, HARMONIC_PITCHES)
