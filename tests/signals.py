@@ -12,6 +12,8 @@ benchmarks put ``tests/`` on ``sys.path`` themselves.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: (centre Hz, bandwidth Hz, gain) of the resonances of :func:`formant_envelope`
@@ -225,3 +227,41 @@ def mid_note_cents(f0_hz: np.ndarray, spans: list[tuple[float, float, float]], *
         seg = seg[seg > 0]
         out.append((12 * np.log2(seg / 440.0) + 69 - midi) * 100)
     return out
+
+
+def note_spans(project, track: int = 0) -> list[tuple[float, float, float]]:
+    """``(start_s, end_s, midi)`` of every note of the project's track ``track``."""
+    ax = project.time_axis()
+    return [(ax.tick_to_seconds(n.start_ticks), ax.tick_to_seconds(n.end_ticks), n.pitch)
+            for n in project.tracks[track].notes]
+
+
+@dataclass(frozen=True)
+class PitchCheck:
+    """How sung audio keeps to its notes (the scorecard's pitch figures)."""
+
+    #: share of the voiced mid-note frames within 50 cents of their note
+    within_50c: float
+    #: the largest |median| of a note's mid-note frames, cents
+    worst_median_cents: float
+    #: the smallest share of a note's mid-note frames that are voiced
+    least_voiced: float
+
+
+def pitch_check(x: np.ndarray, rate: int, spans: list[tuple[float, float, float]], *,
+                keep: float = 0.6) -> PitchCheck:
+    """Track the pitch of ``x`` (WORLD's Harvest, 5 ms) and judge each note's middle
+    ``keep`` part against its pitch."""
+    from utagoe.dsp.world import harvest_f0_hz
+
+    f0 = harvest_f0_hz(np.asarray(x, dtype=np.float64), sample_rate_hz=rate, frame_period_s=0.005)
+    cents = mid_note_cents(f0, spans, keep=keep)
+    voiced = []
+    for (s, e, _), c in zip(spans, cents):
+        d = (e - s) * (1 - keep) / 2
+        frames = max(1, int((e - d) / 0.005) - int((s + d) / 0.005))
+        voiced.append(len(c) / frames)
+    allc = np.concatenate(cents) if cents else np.zeros(0)
+    return PitchCheck(float(np.mean(np.abs(allc) < 50)) if len(allc) else 0.0,
+                      max((abs(float(np.median(c))) for c in cents if len(c)), default=float("inf")),
+                      min(voiced, default=0.0))

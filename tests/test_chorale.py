@@ -4,10 +4,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from signals import count_clicks, count_sharp_steps, mid_note_cents
+from signals import count_clicks, count_sharp_steps, note_spans, pitch_check
 
 import utagoe
-from utagoe.dsp.world import harvest_f0_hz
 from utagoe.mix.loudness import integrated_loudness
 from utagoe.settings import MixSettings, RenderSettings, TrackSettings
 
@@ -34,21 +33,16 @@ def test_four_parts_four_voices(sung):
 
 def test_each_stem_sings_its_part_in_tune(sung):
     project, result = sung
-    axis = project.time_axis()
-    for track, stem in zip(project.tracks, result.stems()):
+    for k, (track, stem) in enumerate(zip(project.tracks, result.stems())):
         x = stem.samples.mean(axis=0).astype(np.float64)
         assert count_clicks(x, stem.sample_rate) == 0, track.name
         # the bass sings F#2, half the pitch the voice's model gives it: before
         # HTSTuning.harmonic_min_ratio its pulses were lonely blips (62 of them)
         assert count_sharp_steps(x, stem.sample_rate) <= 2, track.name
-        f0 = harvest_f0_hz(x, sample_rate_hz=stem.sample_rate, frame_period_s=0.005)
-        spans = [(axis.tick_to_seconds(n.start_ticks), axis.tick_to_seconds(n.end_ticks), n.pitch)
-                 for n in track.notes]
-        cents = mid_note_cents(f0, spans)
-        assert all(len(c) for c in cents), f"{track.name}: a note without voice"
-        assert max(abs(float(np.median(c))) for c in cents) < 25, track.name
-        within = np.mean(np.abs(np.concatenate(cents)) < 50)
-        assert within >= 0.95, f"{track.name}: {within:.1%} of mid-note frames within 50 cents"
+        check = pitch_check(x, stem.sample_rate, note_spans(project, k))
+        assert check.least_voiced > 0, f"{track.name}: a note without voice"
+        assert check.worst_median_cents < 25, track.name
+        assert check.within_50c >= 0.95, f"{track.name}: {check.within_50c:.1%} within 50 cents"
 
 
 def test_the_mix_is_unclipped_and_at_the_loudness_asked(sung):

@@ -943,11 +943,16 @@ def test_every_real_file_reads_or_raises_score_format_error(shared_data):
     assert not problems, "\n".join(problems)
 
 
-def _suite(shared: Path, name: str) -> Path:
-    f = shared / "musicxml" / "musicxmlTestSuite" / name
+def _shared_xml(shared: Path, folder: str, rel: str) -> Path:
+    """``../shared/data/musicxml/FOLDER/REL``, or skip where it is absent."""
+    f = shared / "musicxml" / folder / rel
     if not f.is_file():
-        pytest.skip(f"{name} is absent from ../shared/data")
+        pytest.skip(f"{folder}/{rel} is absent from ../shared/data")
     return f
+
+
+def _suite(shared: Path, name: str) -> Path:
+    return _shared_xml(shared, "musicxmlTestSuite", name)
 
 
 @pytest.mark.shared
@@ -994,10 +999,7 @@ def test_real_90a_compressed(shared_data):
 
 
 def _corpus(shared: Path, rel: str) -> Path:
-    f = shared / "musicxml" / "music21-corpus" / rel
-    if not f.is_file():
-        pytest.skip(f"music21-corpus/{rel} is absent from ../shared/data")
-    return f
+    return _shared_xml(shared, "music21-corpus", rel)
 
 
 @pytest.mark.shared

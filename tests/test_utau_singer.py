@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import real_folder
-from signals import count_clicks, mid_note_cents
+from signals import count_clicks, mid_note_cents, note_spans
 from voicebanks import make_cv_bank
 
 from utagoe.dsp.world import harvest_f0_hz
@@ -208,9 +208,7 @@ def sing(project, singer, tmp_path, **kw):
 
 
 def spans(project):
-    ax = project.time_axis()
-    return [(ax.tick_to_seconds(n.start_ticks), ax.tick_to_seconds(n.end_ticks), n.pitch)
-            for n in project.tracks[0].notes]
+    return note_spans(project)
 
 
 def in_tune(result, project):
