@@ -15,7 +15,8 @@ over the songs and on how many songs utagoe's vowels beat Sinsy's.
 ``--variant`` (repeatable) judges several settings in one run, side by side:
 each is a name, a colon and ``field=value`` pairs of ``HTSTuning`` (plus
 ``vocoder=``, ``timing.field=value`` for ``TimingSettings`` and
-``pitch.field=value`` for ``PitchSettings``); ``--tuning`` and ``--vocoder``
+``pitch.field=value`` for ``PitchSettings``, ``singer=NAME`` for another
+singer); ``--tuning`` and ``--vocoder``
 give the settings every variant starts from. Without ``--variant`` one
 variant, ``run``, is sung.
 
@@ -137,6 +138,8 @@ class Variant:
     vocoder: str
     timing: tuple[tuple[str, object], ...] = ()
     pitch: tuple[tuple[str, object], ...] = ()
+    #: the singer (None: the default, song070)
+    singer: str | None = None
 
     def settings(self):
         from utagoe.expression.pitch import PitchSettings
@@ -149,7 +152,8 @@ class Variant:
 
     def describe(self) -> str:
         parts = ([f"{k}={v}" for k, v in self.tuning] + [f"timing.{k}={v}" for k, v in self.timing]
-                 + [f"pitch.{k}={v}" for k, v in self.pitch] + [f"vocoder={self.vocoder}"])
+                 + [f"pitch.{k}={v}" for k, v in self.pitch] + [f"vocoder={self.vocoder}"]
+                 + ([f"singer={self.singer}"] if self.singer else []))
         return " ".join(parts)
 
 
@@ -162,11 +166,12 @@ def parse_variants(specs: list[str], base_tuning: dict[str, str], base_vocoder: 
         raw = dict(base_tuning)
         raw.update(parse_assignments(rest.split()))
         vocoder = raw.pop("vocoder", base_vocoder)
+        singer = raw.pop("singer", None)
         stages = {st: {k.split(".", 1)[1]: raw.pop(k) for k in list(raw) if k.startswith(st + ".")}
                   for st in ("timing", "pitch")}
         out.append(Variant(name.strip() or f"v{len(out)}", tuple(sorted(typed_tuning(raw).items())), vocoder,
                            tuple(sorted(typed_stage("timing", stages["timing"]).items())),
-                           tuple(sorted(typed_stage("pitch", stages["pitch"]).items()))))
+                           tuple(sorted(typed_stage("pitch", stages["pitch"]).items())), singer))
     return out
 
 
@@ -183,7 +188,7 @@ def render_utagoe(song: str, variant: Variant, out: Path) -> float:
     key = repr(settings.voice)
     if key not in _VOICES:  # one voice registry per worker process and setting
         _VOICES[key] = utagoe.voice_registry(settings.voice, plugins=False)
-    result = utagoe.render(utagoe.load(song), settings=settings, voices=_VOICES[key])
+    result = utagoe.render(utagoe.load(song), variant.singer, settings=settings, voices=_VOICES[key])
     result.audio.save(out)
     return time.perf_counter() - t0
 

@@ -203,6 +203,9 @@ def test_stems_add_up_to_the_mix_and_the_file_has_the_same_bytes(tmp_path):
     assert [p.name for p in out.stems] == ["01-Lead.wav", "02-Harmony.wav"]
     for a, b in zip(out.stems, paths):
         assert a.read_bytes() == b.read_bytes()
+    with pytest.raises(UtagoeError, match="would overwrite the mix"):
+        render_to_file(duet(), tmp_path / "file" / "02-Harmony.wav", voices=voices(v), settings=s,
+                       stems_dir=tmp_path / "file")
 
 
 def test_the_limited_and_loudness_normalised_file_has_the_bytes_of_the_api(tmp_path):

@@ -17,6 +17,7 @@ import numpy as np
 from typing import Callable, Iterator
 
 from ..audio import Audio
+from ..errors import UtagoeError
 from ..cancel import CancelToken
 from ..model.score import Project
 from ..settings import RenderSettings
@@ -211,6 +212,9 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
         stem_files = stem_paths(Path(stems_dir), [t.number for t in plan.tracks],
                                 [t.track.name for t in plan.tracks], path.suffix)
         for p in stem_files:
+            if p.resolve() == path.resolve():
+                raise UtagoeError(f"{path}: the stem of track {p.name[:2]} would overwrite the mix; "
+                                  "name the mix otherwise or write the stems to another folder")
             check_output_path(p)
     rate = settings.mix.sample_rate_hz
     n = plan.num_samples
