@@ -12,7 +12,7 @@ from utagoe.model import Note, Project, Tempo, Track
 from utagoe.model.units import midi_to_hz
 from utagoe.rendering.engine import render_project, render_to_file
 from utagoe.rendering.master import stem_file_name
-from utagoe.settings import MixSettings, RenderSettings, TrackSettings
+from utagoe.settings import MixSettings, PhraseSettings, RenderSettings, TrackSettings
 from utagoe.voices.base import PhraseVoice, SingerInfo
 from utagoe.voices.registry import VoiceRegistry
 
@@ -319,3 +319,14 @@ def test_tracks_are_balanced_to_one_loudness_before_their_gain():
                          settings=settings(TrackSettings(2, singer="loud"), balance_tracks=False))
     quiet, strong = (level(st)[0] for st in raw.stems())
     assert strong / quiet == pytest.approx(8.0, rel=0.05)
+
+
+def test_a_song_too_short_to_measure_is_scaled_to_its_peak_and_says_so():
+    v = ToneVoice("soft", 0.1)
+    short = Project((Track("v", (Note(0, 60, 60, "ら"),)),), tempos=(Tempo(0, 240.0),))
+    res = render_project(short, voices=voices(v),
+                         settings=replace(settings(loudness_lufs=-16.0),
+                                          phrase=PhraseSettings(rest_margin_s=0.0, lead_in_s=0.0)))
+    assert res.audio.duration_s < 0.4
+    assert np.max(np.abs(res.audio.samples)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
+    assert any("cannot be measured" in w for w in res.warnings)

@@ -156,8 +156,13 @@ def render_project(project: Project, *, singer: str | None = None,
     tracks = tuple(TrackAudio(t.number, t.track.name, t.voice.info.name, r.audio, t.gain_db, t.pan,
                               layout.balance_db[k])
                    for k, (t, r) in enumerate(zip(plan.tracks, renders)) if r.audio is not None)
-    return RenderResult(mixed, tracks, plan.warnings, sum(r.rendered for r in renders),
-                        sum(r.cached for r in renders), level, settings, layout)
+    return RenderResult(mixed, tracks, _with(plan.warnings, level.warning(settings)),
+                        sum(r.rendered for r in renders), sum(r.cached for r in renders), level,
+                        settings, layout)
+
+
+def _with(warnings: tuple[str, ...], more: str | None) -> tuple[str, ...]:
+    return warnings + (more,) if more else warnings
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -262,6 +267,8 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
     finally:
         for s in stems:
             s.close()
-    return RenderedFile(written, rate, layout.channels, n, plan.warnings,
+    loudness = meter.integrated_lufs() if meter is not None else None
+    return RenderedFile(written, rate, layout.channels, n,
+                        _with(plan.warnings, level.warning(settings)),
                         sum(r.rendered for r in renders), sum(r.cached for r in renders),
-                        tuple(stem_files), meter.integrated_lufs() if meter is not None else None)
+                        tuple(stem_files), loudness if level.by_loudness else None)

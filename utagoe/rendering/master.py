@@ -106,16 +106,26 @@ class Level:
     #: whether the limiter has anything to do
     limiting: bool
 
+    @property
+    def by_loudness(self) -> bool:
+        """Scaled to a loudness (one was asked and could be measured), not to the peak."""
+        return self.loudness_lufs is not None and bool(np.isfinite(self.loudness_lufs))
+
+    def warning(self, settings: RenderSettings) -> str | None:
+        """What the user should know of the level, if anything."""
+        if settings.mix.loudness_lufs is not None and not self.by_loudness:
+            return ("the song's loudness cannot be measured (it is silent, or under 400 ms "
+                    f"long), so it is scaled to a peak of {settings.mix.peak_dbfs:g} dBFS instead "
+                    f"of to {settings.mix.loudness_lufs:g} LUFS")
+        return None
+
 
 def _scale(settings: RenderSettings, peak: float, loudness_lufs: float | None) -> float:
     """The linear gain the master gives the mix (before the limiter)."""
     m = settings.mix
-    if m.loudness_lufs is not None:
-        if loudness_lufs is None or not np.isfinite(loudness_lufs):
-            scale = 1.0   # silence, or too short to measure: nothing to scale
-        else:
-            scale = float(db_to_gain(m.loudness_lufs - loudness_lufs))
-    else:
+    if m.loudness_lufs is not None and loudness_lufs is not None and np.isfinite(loudness_lufs):
+        scale = float(db_to_gain(m.loudness_lufs - loudness_lufs))
+    else:   # to the peak (also where a loudness was asked but cannot be measured)
         scale = float(db_to_gain(m.peak_dbfs)) / peak if peak > 0 and np.isfinite(peak) else 1.0
         if settings.controls.dynamics_db < 0:
             scale *= float(db_to_gain(settings.controls.dynamics_db))
@@ -150,7 +160,7 @@ def scaled(audio: Audio, *, level: Level, settings: RenderSettings) -> Audio:
     """
     m = settings.mix
     x = audio.samples
-    if m.loudness_lufs is not None:
+    if level.by_loudness:
         gain = _scale(settings, level.peak, level.loudness_lufs)
         return Audio((x * gain).astype(np.float32), audio.sample_rate) if gain != 1.0 else audio
     if level.peak > 0 and np.isfinite(level.peak):
