@@ -196,3 +196,20 @@ def test_notes_without_lyrics_are_refused_with_a_hint():
     lenient = RenderSettings(mix=MixSettings(sample_rate_hz=RATE), lenient_lyrics=True)
     res = render_project(bare, voices=registry(SineVoice()), settings=lenient)
     assert res.phrases_rendered == 2 and res.warnings
+
+
+@pytest.mark.parametrize("bad", [np.nan, 1000.0])
+def test_a_voice_that_returns_unplayable_audio_is_named(bad):
+    from utagoe.errors import VoiceError
+
+    class BadVoice(SineVoice):
+        info = SingerInfo("bad", "Bad", "ja", "none", "test voice")
+
+        def render(self, phrase, *, cancel=None):
+            a = super().render(phrase, cancel=cancel)
+            x = a.samples.copy()
+            x[0, 10] = bad
+            return Audio(x, RATE)
+
+    with pytest.raises(VoiceError, match="voice 'bad', phrase at"):
+        render_project(song(), voices=registry(BadVoice()), settings=AT_RATE)

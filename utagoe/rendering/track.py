@@ -14,6 +14,7 @@ from ..cancel import CancelToken, check
 from ..errors import VoiceError
 from ..voices.base import RenderJob
 from ..mix.mixer import place, resample
+from ..mix.resample import MAX_ABS_SAMPLE
 from .cache import RenderCache
 from .plan import TrackPlan
 from .workers import WorkerPool
@@ -193,6 +194,9 @@ def _checked(audio: object, plan: TrackPlan, index: int) -> Audio:
                          f"{plan.voice.sample_rate_hz} Hz")
     if not np.all(np.isfinite(audio.samples)):
         raise VoiceError(f"{who}: the audio holds NaN or infinite samples")
+    if audio.num_samples and float(np.max(np.abs(audio.samples))) > MAX_ABS_SAMPLE:
+        raise VoiceError(f"{who}: the audio holds samples beyond +-{MAX_ABS_SAMPLE:g} "
+                         "(full scale is 1)")
     return audio
 
 
