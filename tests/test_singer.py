@@ -130,9 +130,11 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
                           st.sampled_from(["あ", "か", "きゃ", "っ", "ん", "+", "さっ", "ら"])),
                 min_size=1, max_size=8),
        st.floats(30.0, 300.0))
-def test_random_scores_sing_finite_bounded_audio(voices, raw, bpm):
+@pytest.mark.parametrize("singer", ["song070", "mei"])
+def test_random_scores_sing_finite_bounded_audio(voices, singer, raw, bpm):
     notes = tuple(Note(s, d, p, lyr) for s, d, p, lyr in raw)
-    a = render_project(Project((Track("v", notes),), tempos=(Tempo(0, bpm),)), voices=voices).audio
+    a = render_project(Project((Track("v", notes),), tempos=(Tempo(0, bpm),)), singer=singer,
+                       voices=voices).audio
     assert np.all(np.isfinite(a.samples))
     assert np.max(np.abs(a.samples)) <= 10 ** (-1 / 20) + 1e-6
 
