@@ -2,10 +2,11 @@
 
 :func:`render_project` is the one entry point: :mod:`~utagoe.rendering.plan`
 checks the input and cuts every track into phrases, :mod:`~utagoe.rendering.track`
-sings each track's phrases (from the :class:`RenderCache` where it can, on the
+sings every track's phrases (from the :class:`RenderCache` where it can, on one
 :class:`~utagoe.rendering.workers.WorkerPool` otherwise), and
-:mod:`utagoe.mix.mixer` mixes the tracks. :func:`render_to_file` does the same
-into a file, with the stems spooled to disk and the mix written block by block.
+:mod:`~utagoe.rendering.master` mixes and masters the tracks. :func:`render_to_file`
+does the same into a file (and the stems into a folder), with the stems spooled
+to disk and the mix written block by block.
 """
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from typing import Callable, Iterator
 
+import numpy as np
+
 from ..audio import Audio
-from ..errors import UtagoeError
 from ..cancel import CancelToken
+from ..errors import UtagoeError
 from ..model.score import Project
 from ..settings import RenderSettings
 from ..voices.registry import VoiceRegistry, default_voices
