@@ -295,11 +295,12 @@ def test_a_ust_set_sings_as_one_song_each_file_a_track(tmp_path, capsys):
     assert any("alto" in w and "tempo" in w for w in song.warnings)
     out = tmp_path / "duet.wav"
     rc = main(["render", str(tmp_path / "lead.ust"), str(tmp_path / "alto.ust"), "-o", str(out),
-               "-j", "1", "--singer", "alto=mei", "-q"])
+               "-j", "1", "--singer", "alto=mei"])
     err = capsys.readouterr().err
     assert rc == 0, err
     assert "track 1 ('lead') names the singer '%VOICE%uta'" in err and "--singer 1=NAME" in err
-    assert "track 2 ('alto')" not in err   # its singer was chosen
+    assert "track 2 ('alto') names" not in err   # its singer was chosen
+    assert "track 1 ('lead'): song070" in err and "track 2 ('alto'): mei" in err
 
 
 def test_tracks_are_balanced_to_one_loudness_before_their_gain():

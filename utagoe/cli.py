@@ -209,6 +209,9 @@ def _cmd_render(args) -> int:
         level = f", {result.loudness_lufs:.1f} LUFS" if result.loudness_lufs is not None else ""
         print(f"{out}: {dur:.1f} s at {result.sample_rate} Hz{level}, rendered in {el:.1f} s "
               f"({el / max(dur, 1e-9):.3f} of real time)", file=sys.stderr)
+        if len(result.tracks) > 1:
+            for number, name, singer in result.tracks:
+                print(f"  track {number} ({safe_message(repr(name))}): {singer}", file=sys.stderr)
         for stem in result.stems:
             print(f"  stem {stem}", file=sys.stderr)
     return 0

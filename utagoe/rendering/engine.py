@@ -182,6 +182,8 @@ class RenderedFile:
     stems: tuple[Path, ...] = ()
     #: the mix's integrated loudness as written (LUFS), where a loudness was asked
     loudness_lufs: float | None = None
+    #: every sung track: (number, name, singer)
+    tracks: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def duration_s(self) -> float:
@@ -273,4 +275,5 @@ def render_to_file(project: Project, path: str | os.PathLike, *, singer: str | N
     return RenderedFile(written, rate, layout.channels, n,
                         _with(plan.warnings, level.warning(settings)),
                         sum(r.rendered for r in renders), sum(r.cached for r in renders),
-                        tuple(stem_files), loudness if level.by_loudness else None)
+                        tuple(stem_files), loudness if level.by_loudness else None,
+                        tuple((t.number, t.track.name, t.voice.info.name) for t in plan.tracks))
