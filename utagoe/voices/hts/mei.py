@@ -69,6 +69,13 @@ def mei_tuning() -> "HTSTuning":
     and the peak-normalised mix left the close vowels い, す, ん near silence).
     Measured on sakura (evalkit, vowel identity / notes without voice): cap 2
     0.844 / 5, 1.5 0.894 / 3, 1.25 0.917 / 1, no GV 0.878 / 0 (song070: 0.918 / 0).
+    Then on all sixteen example songs (``benchmarks/bench_vowels.py``, mean vowel
+    identity, songs above Sinsy's 0.764, worst onset p95): cap 1.5 0.790 (9,
+    80 ms), 1.25 0.821 (11, 60 ms), 1.0 0.834 (13, 56 ms), every song as much
+    in tune (94.5-100 %). 1.0 is not taken: its gain is small and mixed
+    (koinobori +0.17, kojo_no_tsuki -0.08, sakura -0.04), and on the chorale's
+    bass (mei-deep, F#2-G3) it lost 0.06 (0.955 -> 0.896) with three pulses
+    the scorecard hears as clicks instead of one.
     """
     from .tuning import HTSTuning
 
