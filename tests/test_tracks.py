@@ -301,6 +301,12 @@ def test_a_ust_set_sings_as_one_song_each_file_a_track(tmp_path, capsys):
     assert "track 1 ('lead') names the singer '%VOICE%uta'" in err and "--singer 1=NAME" in err
     assert "track 2 ('alto') names" not in err   # its singer was chosen
     assert "track 1 ('lead'): song070" in err and "track 2 ('alto'): mei" in err
+    # and into one OpenUtau project
+    both = tmp_path / "duet.ustx"
+    assert main(["convert", str(tmp_path / "lead.ust"), str(tmp_path / "alto.ust"), str(both)]) == 0
+    back = utagoe.load(both)
+    assert [t.name for t in back.tracks] == ["lead", "alto"]
+    assert [n.start_ticks for n in back.tracks[1].notes] == [480, 1440]
 
 
 def test_tracks_are_balanced_to_one_loudness_before_their_gain():

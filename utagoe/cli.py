@@ -266,8 +266,8 @@ def _cmd_convert(args) -> int:
     out = Path(args.output)
     writer = default_registry().writer_for(out, args.to)
     _check_output(args, out)
-    project = utagoe.load(args.input, _read_options(args, keep_tracks_without_lyrics=True),
-                          format=args.format)
+    project = utagoe.load_set(args.input, _read_options(args, keep_tracks_without_lyrics=True),
+                              format=args.format)
     utagoe.save(project, out, format=writer.name)
     for w in project.warnings:
         _warn(w)
@@ -416,8 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     score_opts(i)
     i.set_defaults(func=_cmd_info)
 
-    c = sub.add_parser("convert", help=f"convert a score: to {out_exts}")
-    score_opts(c)
+    c = sub.add_parser("convert", help=f"convert a score (or a UST set, one file per singer, "
+                                       f"into one project): to {out_exts}")
+    score_opts(c, several=True)
     c.add_argument("output", help=f"output file: {out_exts}")
     c.add_argument("--to", default=None,
                    help=f"output format instead of the output's extension: "
