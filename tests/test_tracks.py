@@ -337,3 +337,35 @@ def test_a_song_too_short_to_measure_is_scaled_to_its_peak_and_says_so():
     assert res.audio.duration_s < 0.4
     assert np.max(np.abs(res.audio.samples)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
     assert any("cannot be measured" in w for w in res.warnings)
+
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.floats(0.01, 0.9), st.floats(-1, 1), st.floats(-30, 12), st.booleans()),
+                min_size=1, max_size=4),
+       st.sampled_from([None, -30.0, -16.0, -8.0]), st.floats(-12, 12), st.sampled_from([None, 1, 2]),
+       st.integers(700, 9000))
+def test_any_mix_is_the_same_in_the_file_and_stays_under_its_ceiling(tmp_path, tracks, lufs, master,
+                                                                     channels, block):
+    """Whatever the tracks' singers, gains and pans and the master's settings, the
+    file has the API's bytes, no sample passes the ceiling (the limiter is on),
+    and the stems add up to the mix where nothing was limited."""
+    vs = [ToneVoice(f"v{i}", amp) for i, (amp, _, _, _) in enumerate(tracks)]
+    notes = (Note(0, 960, 60, "ら"), Note(1200, 1440, 64, "ら"))
+    song = Project(tuple(Track(f"t{i}", notes) for i in range(len(tracks))), tempos=(Tempo(0, 60.0),))
+    s = settings(*(TrackSettings(i + 1, singer=f"v{i}", pan=pan, gain_db=gain, mute=False)
+                   for i, (_, pan, gain, _) in enumerate(tracks)),
+                 loudness_lufs=lufs, master_gain_db=master, channels=channels,
+                 balance_tracks=tracks[0][3])
+    reg = voices(*vs)
+    res = render_project(song, voices=reg, settings=s)
+    assert np.max(np.abs(res.audio.samples)) <= 10 ** (-1 / 20) + 1e-6
+    res.save(tmp_path / "whole.wav", subtype="PCM_24")
+    render_to_file(song, tmp_path / "song.wav", voices=reg, settings=s, block_samples=block,
+                   subtype="PCM_24")
+    assert (tmp_path / "song.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
+    if res.level is not None and not res.level.limiting:
+        total = np.sum([st.samples.astype(np.float64) for st in res.stems()], axis=0)
+        assert np.max(np.abs(total - res.audio.samples)) < 1e-5
