@@ -112,22 +112,21 @@ def _track_settings(args, project) -> tuple[str | None, tuple]:
     """The singer for every track (``--singer NAME``) and the per-track choices
     (``--singer N=NAME``, ``--gain``, ``--pan``, ``--mute``, ``--solo``), one
     :class:`TrackSettings` per track, in the order first named."""
+    from .rendering.plan import tracks_named
     from .settings import TrackSettings
 
-    names = {t.name for t in project.tracks}
     everyone: str | None = None
     choices: dict[int | str, dict] = {}
 
     def choice(track: int | str) -> dict:
-        # one entry per track, whether named by number or by name
+        # one entry per track, whether named by number or by name (a name that
+        # names no track, or several, stays a name: the plan says what is wrong)
         if isinstance(track, str):
-            hits = [i for i, t in enumerate(project.tracks, 1) if t.name == track] or \
-                [i for i, t in enumerate(project.tracks, 1) if t.name.casefold() == track.casefold()]
+            hits = tracks_named(project, track)
             if len(hits) == 1:
-                track = hits[0]
+                track = hits[0] + 1
         return choices.setdefault(track, {})
 
-    folded = {n.casefold() for n in names}
     listing = ", ".join(f"{i} ({t.name!r})" for i, t in enumerate(project.tracks, 1))
     for text in args.singer or ():
         track, sep, name = text.partition("=")
@@ -138,7 +137,7 @@ def _track_settings(args, project) -> tuple[str | None, tuple]:
             everyone = text
             continue
         ref = _track_ref(track)
-        if not isinstance(ref, int) and track.strip().casefold() not in folded:
+        if not isinstance(ref, int) and not tracks_named(project, track.strip()):
             raise UtagoeError(f"--singer {text!r}: no track is named {track.strip()!r}; the "
                               f"tracks: {listing}")
         if not name.strip():

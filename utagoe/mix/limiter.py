@@ -258,14 +258,6 @@ def limit(samples: np.ndarray, *, sample_rate_hz: int, ceiling_dbfs: float,
     return np.concatenate([head, lim.finish()], axis=1)
 
 
-def limit_audio(audio: Audio, *, ceiling_dbfs: float, lookahead_ms: float = 5.0,
-                hold_ms: float = 10.0, release_ms: float = 50.0) -> Audio:
-    """:func:`limit` on an :class:`Audio`."""
-    return Audio(limit(audio.samples, sample_rate_hz=audio.sample_rate,
-                       ceiling_dbfs=ceiling_dbfs, lookahead_ms=lookahead_ms, hold_ms=hold_ms,
-                       release_ms=release_ms), audio.sample_rate)
-
-
 def limit_blocks(blocks: Iterable[Audio], *, ceiling_dbfs: float, lookahead_ms: float = 5.0,
                  hold_ms: float = 10.0, release_ms: float = 50.0) -> Iterator[Audio]:
     """Limit a stream of blocks (one rate, one channel count); yields non-empty

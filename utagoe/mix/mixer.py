@@ -108,8 +108,3 @@ def scale_to_peak(audio: Audio, *, peak: float, peak_dbfs: float) -> Audio:
         return audio
     target = float(db_to_gain(peak_dbfs))
     return Audio((audio.samples * (target / peak)).astype(np.float32), audio.sample_rate)
-
-
-def normalize_peak(audio: Audio, *, peak_dbfs: float) -> Audio:
-    """Scale so the highest sample peak is exactly ``peak_dbfs`` (silence stays silence)."""
-    return scale_to_peak(audio, peak=sample_peak(audio), peak_dbfs=peak_dbfs)

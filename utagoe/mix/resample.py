@@ -26,7 +26,6 @@ the Nyquist frequency is the transition).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -272,29 +271,3 @@ def resample(audio: Audio, *, sample_rate_hz: int) -> Audio:
         return audio
     return Audio(resample_samples(audio.samples, in_rate_hz=audio.sample_rate,
                                   out_rate_hz=sample_rate_hz), sample_rate_hz)
-
-
-def resample_blocks(blocks: Iterable[Audio], *, sample_rate_hz: int) -> Iterator[Audio]:
-    """Resample a stream of blocks (one rate, one channel count) to
-    ``sample_rate_hz``; yields non-empty blocks whose concatenation is
-    :func:`resample` of the blocks joined. Blocks pass unchanged when the rates
-    are equal."""
-    r: Resampler | None = None
-    rate = channels = 0
-    for b in blocks:
-        if r is None and rate == 0:
-            rate, channels = b.sample_rate, b.channels
-            if rate != sample_rate_hz:
-                r = Resampler(in_rate_hz=rate, out_rate_hz=sample_rate_hz, channels=channels)
-        if (b.sample_rate, b.channels) != (rate, channels):
-            raise ValueError("every block must share the first block's rate and channels")
-        if r is None:
-            yield b
-            continue
-        y = r.process(b.samples)
-        if y.shape[1]:
-            yield Audio(y, sample_rate_hz)
-    if r is not None:
-        y = r.finish()
-        if y.shape[1]:
-            yield Audio(y, sample_rate_hz)

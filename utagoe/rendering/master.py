@@ -18,7 +18,7 @@ from typing import Iterator, Protocol, Sequence
 import numpy as np
 
 from ..audio import Audio
-from ..mix.mixer import mix, sample_peak
+from ..mix.mixer import mix, sample_peak, scale_to_peak
 from ..model.units import db_to_gain
 from ..settings import RenderSettings
 
@@ -159,12 +159,11 @@ def scaled(audio: Audio, *, level: Level, settings: RenderSettings) -> Audio:
     a limiter: scaled to the peak, then softer by the song's dynamics when below 0.
     """
     m = settings.mix
-    x = audio.samples
     if level.by_loudness:
         gain = _scale(settings, level.peak, level.loudness_lufs)
-        return Audio((x * gain).astype(np.float32), audio.sample_rate) if gain != 1.0 else audio
-    if level.peak > 0 and np.isfinite(level.peak):
-        x = (x * (float(db_to_gain(m.peak_dbfs)) / level.peak)).astype(np.float32)
+        return Audio((audio.samples * gain).astype(np.float32), audio.sample_rate) \
+            if gain != 1.0 else audio
+    x = scale_to_peak(audio, peak=level.peak, peak_dbfs=m.peak_dbfs).samples
     if settings.controls.dynamics_db < 0:
         # the peak scaling would undo a song made softer as a whole; louder
         # singing cannot pass the peak, so it keeps only its brightness

@@ -65,6 +65,15 @@ def _track_list(project: Project) -> str:
     return ", ".join(f"{i} ({t.name!r})" for i, t in enumerate(project.tracks, 1)) or "none"
 
 
+def tracks_named(project: Project, name: str) -> list[int]:
+    """The (0-based) tracks called ``name``: exactly, else ignoring case."""
+    exact = [i for i, t in enumerate(project.tracks) if t.name == name]
+    if exact:
+        return exact
+    folded = name.casefold()
+    return [i for i, t in enumerate(project.tracks) if t.name.casefold() == folded]
+
+
 def track_choices(project: Project, settings: RenderSettings) -> dict[int, TrackSettings]:
     """The user's :class:`TrackSettings` by track index (0-based), each matched to a
     track by number or name; one that matches no track, or a track chosen twice,
@@ -78,10 +87,7 @@ def track_choices(project: Project, settings: RenderSettings) -> dict[int, Track
                                   f"{_track_list(project)} (see 'utagoe info')")
             index = ts.track - 1
         else:
-            named = [i for i, t in enumerate(project.tracks) if t.name == ts.track]
-            if not named:
-                folded = ts.track.casefold()
-                named = [i for i, t in enumerate(project.tracks) if t.name.casefold() == folded]
+            named = tracks_named(project, ts.track)
             if len(named) != 1:
                 why = "no track is" if not named else f"{len(named)} tracks are"
                 raise UtagoeError(f"{where}: {why} named {ts.track!r}; choose a track by number: "

@@ -303,16 +303,3 @@ def sing_tracks(sinks: Sequence[TrackSink], *, pool: WorkerPool,
         for (t, i), audio in pool.run(stream(), cancel=cancel, audio_s=audio_s):
             sinks[t].accept(i, audio)
     return [s.finish() for s in sinks]
-
-
-def render_track(plan: TrackPlan, *, num_samples: int, sample_rate_hz: int, pool: WorkerPool,
-                 cache: RenderCache | None = None, cancel: CancelToken | None = None,
-                 advance: Callable[[int], None] = lambda n: None,
-                 stem: Stem | None = None) -> TrackRender:
-    """Sing the phrases of ``plan`` not found in ``cache`` and place every phrase on
-    a stem of ``num_samples`` at ``sample_rate_hz`` (``stem``; default: a
-    :class:`MemoryStem`, returned as ``.audio``). ``advance(n)`` is called as
-    phrases are done (cached ones first). One track of :func:`sing_tracks`."""
-    sink = TrackSink(plan, num_samples=num_samples, sample_rate_hz=sample_rate_hz, cache=cache,
-                     advance=advance, stem=stem)
-    return sing_tracks([sink], pool=pool, cancel=cancel)[0]
