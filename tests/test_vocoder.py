@@ -99,8 +99,10 @@ def f0_hit_rate(y, f0) -> float:
 def envelope_error_db(y, f0, sp) -> float:
     """Mean |dB| of CheapTrick(y) against ``sp``, 100 Hz - 8 kHz, steady voiced frames."""
     t = np.arange(len(f0)) * FRAME_S
-    est = pyworld.cheaptrick(y, np.ascontiguousarray(f0), t, FS, fft_size=FFT)
-    band = (FREQS >= 100) & (FREQS <= 8000)
+    fft_size = 2 * (sp.shape[1] - 1)
+    est = pyworld.cheaptrick(y, np.ascontiguousarray(f0), t, FS, fft_size=fft_size)
+    freqs = signals.bin_frequencies_hz(sample_rate_hz=FS, fft_size=fft_size)
+    band = (freqs >= 100) & (freqs <= 8000)
     sel = steady(f0 > 0, 3)
     return float(np.mean(np.abs(10 * np.log10(est[sel][:, band] / sp[sel][:, band]))))
 
@@ -293,7 +295,9 @@ def hts_case(builtin_voices):
     if not captured:
         pytest.fail("the singer vocoded nothing through world_synthesize or vocoder.synthesize: "
                     "this test no longer sees its vocoder's inputs")
-    assert captured[0][1].shape[1] == FFT // 2 + 1
+    from utagoe.voices.hts.tuning import HTSTuning
+
+    assert captured[0][1].shape[1] == HTSTuning().envelope_fft_size // 2 + 1
     f0, sp, ap = max(captured, key=lambda c: len(c[0]))
     return f0, sp, ap, ours(f0, sp, ap), world(f0, sp, ap)
 

@@ -146,7 +146,7 @@ class HTSSinger:
         self.voice = load_htsvoice(self.path, cache_dir=settings.voice_cache_dir)
         self.sample_rate_hz = int(self.voice.sample_rate_hz)
         self.alpha = float(self.voice.alpha)
-        self.fft_size = world_fft_size(sample_rate_hz=self.sample_rate_hz)
+        self.fft_size = self.tuning.envelope_fft_size or world_fft_size(sample_rate_hz=self.sample_rate_hz)
         self._gv_streams = tuple(name for name, on in (("MCP", True), ("LF0", self.tuning.gv_pitch),
                                                        ("LPF", self.tuning.gv_lpf)) if on)
         try:

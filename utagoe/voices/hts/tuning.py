@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...errors import InvalidValueError
 from ...validation import check_bool, check_choice, check_fields
 
 #: how a stretched phoneme's states share its length: "sustain" (its steadiest
@@ -63,6 +64,13 @@ class HTSTuning:
     #: phrase and up to k phrases on each side, so an edit re-sings only the
     #: phrases within k of it
     context_phrases: int = -1
+    #: the FFT size of the spectral envelope the vocoder is given, at the voice's
+    #: sample rate (0: WORLD's for that rate, 2048 at 48 kHz); the pulses' responses
+    #: keep at least half of it. 1024 (47 Hz bins at 48 kHz) renders in about 0.65
+    #: of 2048's time; vowel identity on the sixteen example songs 0.808 -> 0.816
+    #: (13 above Sinsy instead of 12), as much in tune, worst onset p95 68 -> 51 ms
+    #: (benchmarks/bench_vowels.py); mei keeps 1536 (see its tuning)
+    envelope_fft_size: int = 1024
 
     def __post_init__(self) -> None:
         check_fields(self, "HTSTuning", {
@@ -71,7 +79,11 @@ class HTSTuning:
             "rest_fade_frames": (1, 10_000), "edge_fade_s": (0.0, 1.0),
             "postfilter_beta": (-0.9, 2.0), "harmonic_peak_search": (0.0, 2.0),
             "harmonic_min_ratio": (0.0, 1.0),
-            "gv_spectrum_orders": (0, 10_000), "context_phrases": (-1, 10_000)})
+            "gv_spectrum_orders": (0, 10_000), "context_phrases": (-1, 10_000),
+            "envelope_fft_size": (0, 16384)})
+        if self.envelope_fft_size and (self.envelope_fft_size % 2 or self.envelope_fft_size < 64):
+            raise InvalidValueError(f"HTSTuning.envelope_fft_size must be 0 (WORLD's) or an even "
+                                    f"number from 64 to 16384, got {self.envelope_fft_size}")
         check_choice("HTSTuning", "duration_fit", self.duration_fit, DURATION_FITS)
         check_choice("HTSTuning", "harmonic_pitch", self.harmonic_pitch, HARMONIC_PITCHES)
         check_bool("HTSTuning", "harmonic_envelope", self.harmonic_envelope)
