@@ -281,7 +281,8 @@ class _NoiseSpectra:
     noise (and a Gaussian draw per sample), about a fifth of the vocoder's time.
     """
 
-    CHUNK = 64
+    #: frames per chunk: a block of the synthesis is one chunk (no copy)
+    CHUNK = BLOCK_FRAMES
 
     def __init__(self, seed: int, n_fft: int) -> None:
         self.seed = seed
@@ -302,15 +303,20 @@ class _NoiseSpectra:
             spec[:, 0] = spec[:, 0].real * np.float32(np.sqrt(2.0))
             if self.n_fft % 2 == 0:
                 spec[:, -1] = spec[:, -1].real * np.float32(np.sqrt(2.0))
+            spec.flags.writeable = False
             self.chunks[j] = spec
         return self.chunks[j]
 
     def take(self, a: int, b: int) -> np.ndarray:
-        """Frames ``[a, b)`` (a fresh array); forgets the chunks before ``a``."""
+        """Frames ``[a, b)``, read-only (a view where they lie in one chunk);
+        forgets the chunks before ``a``."""
         j0, j1 = a // self.CHUNK, (b - 1) // self.CHUNK
         for j in [k for k in self.chunks if k < j0]:
             del self.chunks[j]
-        block = np.concatenate([self._chunk(j) for j in range(j0, j1 + 1)])
+        if j0 == j1:
+            block = self._chunk(j0)
+        else:
+            block = np.concatenate([self._chunk(j) for j in range(j0, j1 + 1)])
         return block[a - j0 * self.CHUNK:b - j0 * self.CHUNK]
 
 
@@ -425,8 +431,7 @@ def synthesize(f0_hz: np.ndarray, power_envelope: np.ndarray, aperiodicity: np.n
         power[v] *= ap2[src[v]]
         amp_n = _to_grid(power, noise_lo, noise_w)
         np.sqrt(amp_n, out=amp_n)
-        spec_n = noise.take(b0, m1)
-        spec_n *= amp_n
+        spec_n = noise.take(b0, m1) * amp_n
         y = sfft.irfft(spec_n, n=noise_fft, axis=1)[:, :2 * hop]
         y *= window
         s0 = lead + (b0 - 1) * hop
