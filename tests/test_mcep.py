@@ -92,6 +92,10 @@ def test_lpf_to_aperiodicity():
     assert np.all(ap[1] == 1.0)                         # unvoiced
     np.testing.assert_allclose(ap[2], 0.001)            # all-pass LPF: fully periodic (floored)
     np.testing.assert_allclose(ap[3], 1.0)              # no pulses at all
+    single = lpf_to_aperiodicity(lpf, fft_size=fft_size, voiced=np.array([True, False, True, True]),
+                                 dtype=np.float32)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, ap, rtol=1e-6)
 
 
 def test_formant_emphasis_deepens_detail_and_keeps_energy():

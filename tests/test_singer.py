@@ -159,6 +159,34 @@ def test_the_world_vocoder_sings_the_same_tune():
         VoiceSettings(vocoder="mlsa")
 
 
+def test_the_envelope_size_is_a_tuning_choice_and_both_sing_in_tune():
+    """HTSTuning.envelope_fft_size reaches the vocoder (the default 1024 and
+    WORLD's 2048 differ in their samples), and either sings the same notes."""
+    from utagoe.settings import RenderSettings, VoiceSettings
+    from utagoe.voices.hts.tuning import HTSTuning
+
+    notes = (Note(480, 960, 64, "か"), Note(1440, 960, 69, "い"))
+    p = Project((Track("v", notes),), tempos=(Tempo(0, 120.0),))
+    out = {}
+    for size in (1024, 2048):
+        settings = RenderSettings(voice=VoiceSettings(hts=HTSTuning(envelope_fft_size=size)))
+        out[size] = render_project(p, settings=settings).audio.samples[0].astype(np.float64)
+    assert HTSTuning().envelope_fft_size == 1024
+    assert out[1024].shape == out[2048].shape and not np.array_equal(out[1024], out[2048])
+    for x in out.values():
+        f0 = harvest_f0_hz(x, sample_rate_hz=48000, frame_period_s=0.005)
+        for n, (s, e) in zip(notes, ((0.5, 1.5), (1.5, 2.5))):
+            seg = f0[int((s + 0.2) / 0.005):int((e - 0.2) / 0.005)]
+            assert abs(np.median(hz_to_midi(seg[seg > 0])) - n.pitch) < 0.25
+    # the two envelopes give the same spectral balance within 1.5 dB per octave band
+    def bands(x):
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        freqs = np.fft.rfftfreq(len(x), 1 / 48000)
+        return np.array([10 * np.log10(spec[(freqs >= lo) & (freqs < 2 * lo)].sum())
+                         for lo in (250, 500, 1000, 2000, 4000)])
+    assert np.max(np.abs(bands(out[1024]) - bands(out[2048]))) < 1.5
+
+
 def test_worker_processes_give_the_same_bytes(voices, rendered, monkeypatch):
     import utagoe.rendering.workers as workers
     from utagoe.settings import RenderSettings

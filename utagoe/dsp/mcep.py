@@ -114,7 +114,7 @@ def emphasize_formants(mcep: np.ndarray, *, beta: float, alpha: float,
 
 
 def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | None = None,
-                        floor: float = 0.001) -> np.ndarray:
+                        floor: float = 0.001, dtype: type = np.float64) -> np.ndarray:
     """WORLD band aperiodicity (T, fft_size//2 + 1) from the HTS LPF stream (T, n_taps).
 
     In voiced frames the HTS vocoder sends the pulse train through the FIR
@@ -128,7 +128,8 @@ def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | 
     by up to 3 dB around the cut-off; WORLD's does not.)
 
     Bins are at ``k * sample_rate / fft_size`` of the *voice's* sample rate.
-    Unvoiced frames (``voiced`` False) get 1.0 everywhere.
+    Unvoiced frames (``voiced`` False) get 1.0 everywhere. The result has
+    ``dtype`` (float32 halves a vocoder's reading of it).
     """
     lpf = np.asarray(lpf, dtype=np.float64)
     if lpf.ndim != 2 or lpf.shape[1] == 0:
@@ -137,7 +138,7 @@ def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | 
     if fft_size < n_taps or fft_size % 2:
         raise ValueError(f"fft_size must be even and at least the {n_taps} taps, got {fft_size}")
     n_bins = fft_size // 2 + 1
-    out = np.ones((lpf.shape[0], n_bins))
+    out = np.ones((lpf.shape[0], n_bins), dtype=dtype)
     if lpf.shape[0] == 0:
         return out
     # the filter changes seldom (the built-in voice's never): one transform per run

@@ -377,10 +377,15 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate,
                                     peak_search=job.harmonic_peak_search)
         # HTS mel-cepstra model 16-bit sample values; the vocoders want [-1, 1]
-        sp = np.exp(2.0 * (la + job.log_gain[a:b, None])) / INT16_FULL_SCALE ** 2
-        ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b])
+        # (single precision, as the vocoder works)
+        sp = (la + (job.log_gain[a:b] - np.log(INT16_FULL_SCALE))[:, None]).astype(np.float32)
+        sp *= 2.0
+        np.exp(sp, out=sp)
+        ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b],
+                                 dtype=np.float32)
         if job.controls:
-            sp, ap = apply_control_curves(job.f0_hz[a:b], sp, ap,
+            # (the controls work in double precision)
+            sp, ap = apply_control_curves(job.f0_hz[a:b], sp.astype(np.float64), ap.astype(np.float64),
                                           {k: v[a:b] for k, v in job.controls.items()},
                                           sample_rate_hz=rate)
         y = vocode_frames(job.vocoder, job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
