@@ -129,7 +129,10 @@ def main() -> int:
     parts = {"planning (plan_render)": [(engine, "plan_render")],
              "parameter generation": [(singer, "generate_parameters")],
              "vocoding": [(singer, "vocode")],
-             "mixing, peak and scaling": [(engine, "mix"), (engine, "sample_peak"), (engine, "_master")]}
+             # the master's steps (mixed_blocks and master_blocks are generators, run
+             # by these three)
+             "mixing, level and master": [(engine, "mix_layout"), (engine, "measure_level"),
+                                          (engine, "_joined")]}
     spent = dict.fromkeys(parts, 0.0)
 
     def timed(fn, label):
