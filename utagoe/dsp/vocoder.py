@@ -22,7 +22,8 @@ frame at a voicing edge, as in WORLD.
 
 Each frame's minimum-phase spectrum is computed once, from the real cepstrum
 of its envelope (a DCT-I), folded and evaluated by a zero-padded rFFT directly
-on the grid of a "tile" FFT of ``tile_fft`` points (1350 at 48 kHz / 5 ms) --
+on the grid of a "tile" FFT of ``tile_fft`` points (at 48 kHz / 5 ms: 1350 for
+WORLD's 2048-point envelopes, 864 for the built-in singers' 1024 points) --
 exactly the filter WORLD builds, nothing interpolated. The pulses that start
 within the hop after frame ``k``'s centre make up tile ``k``: their fractional
 delays are linear phases (from two tables: whole samples, and 1/128 sample
@@ -30,8 +31,10 @@ steps) summed into two spectra ``A`` and ``B``, weighted by each pulse's height
 and interpolation weight, so the tile's spectrum is ``G[k] * A + G[k+1] * B``.
 One batched inverse rFFT per block turns the tiles into waveforms, overlap-added
 at a stride of one hop. A response thus keeps at least ``tile_fft - hop - 33``
-samples (1077 at 48 kHz: the HTS singer's responses have a median -86 dB, at
-worst -35 dB, of their energy beyond); the rest wraps round to just before its
+samples (1077 at 48 kHz with 2048-point envelopes, 591 with 1024; on sakura
+the HTS singer's responses have a median -65 dB, at worst -47 dB, of their
+energy beyond 1077, and -58 / -42 dB beyond 591, measured on each envelope's
+own cepstrum); the rest wraps round to just before its
 pulse. As in WORLD, each pulse's response is then made to sum to zero by
 subtracting its sum times a Hann window of ``fft_size`` samples centred on the
 pulse (this changes only the spectrum below ~50 Hz, and keeps the pulse train's
