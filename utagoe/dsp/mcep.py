@@ -138,7 +138,7 @@ def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | 
     if fft_size < n_taps or fft_size % 2:
         raise ValueError(f"fft_size must be even and at least the {n_taps} taps, got {fft_size}")
     n_bins = fft_size // 2 + 1
-    out = np.ones((lpf.shape[0], n_bins), dtype=dtype)
+    out: np.ndarray = np.ones((lpf.shape[0], n_bins), dtype=dtype)
     if lpf.shape[0] == 0:
         return out
     # the filter changes seldom (the built-in voice's never): one transform per run
