@@ -275,13 +275,14 @@ class _NoiseSpectra:
     """Spectra of unit-variance white noise, one per frame, complex64: frame ``m``'s
     row, turned back by an inverse real FFT of ``n_fft`` points, is ``n_fft``
     samples of white noise of unit variance. Each bin's real and imaginary parts
-    are independent uniform draws (their sum over the bins is Gaussian to the
-    ear and to any test); the DC and Nyquist bins are real. Frames come in
+    are independent uniform draws (each sample, a sum over all the bins, is
+    near-Gaussian); the DC and Nyquist bins are real. Frames come in
     chunks of ``CHUNK`` drawn by their own generator seeded with ``[seed,
     chunk]``, so a frame's spectrum is the same however the frames are cut.
 
     Drawing the noise as spectra saves the forward transform of a time-domain
-    noise (and a Gaussian draw per sample), about a fifth of the vocoder's time.
+    noise (and a Gaussian draw per sample): on sakura the vocoder took 0.22 s
+    instead of 0.26 s.
     """
 
     #: frames per chunk: a block of the synthesis is one chunk (no copy)
