@@ -139,6 +139,37 @@ def test_write_audio_blocks_is_audio_save_of_the_joined_blocks(tmp_path):
         assert streamed.read_bytes() == whole.read_bytes()
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+def test_the_16_bit_wav_writer_gives_soundfiles_bytes(tmp_path, channels):
+    """16-bit WAV is written by utagoe itself (soundfile's own writes go through
+    Python one small piece at a time); the file must be the one soundfile writes:
+    the same header and the same rounding and clipping of every sample."""
+    import soundfile as sf
+
+    from utagoe.errors import UtagoeError
+
+    rng = np.random.default_rng(8)
+    edges = np.array([1.0, -1.0, np.nextafter(1.0, 0.0), -np.nextafter(1.0, 0.0), 0.0, -0.0,
+                      1 / 65536, -1 / 65536, 3 / 65536, 1.5, -7.0])
+    steps = np.arange(-40000, 40000) / 32768.0
+    x = np.concatenate([rng.uniform(-1.3, 1.3, 60000), rng.normal(0.0, 1e-4, 20000),
+                        steps, steps + 0.5 / 32768.0, edges]).astype(np.float32)
+    x = x[:x.size // channels * channels].reshape(channels, -1)
+    ours = write_audio_blocks(tmp_path / "ours.wav",
+                              [Audio(x[:, a:a + 7777], 48000) for a in range(0, x.shape[1], 7777)]
+                              + [Audio(np.zeros((channels, 0), np.float32), 48000)],
+                              sample_rate=48000, channels=channels)
+    sf.write(tmp_path / "sf.wav", x.T, 48000, subtype="PCM_16")
+    assert ours.read_bytes() == (tmp_path / "sf.wav").read_bytes()
+    back, rate = sf.read(ours, dtype="int16", always_2d=True)
+    assert rate == 48000 and back.shape == (x.shape[1], channels)
+    bad = x.copy()
+    bad[0, 5] = np.nan
+    with pytest.raises(UtagoeError, match="NaN"):
+        Audio(bad, 48000).save(tmp_path / "bad.wav")
+    assert not (tmp_path / "bad.wav").exists()
+
+
 SONG = """<?xml version="1.0" encoding="UTF-8"?>
 <score-partwise version="3.1"><part-list><score-part id="P1"><part-name>Voice</part-name></score-part></part-list>
 <part id="P1"><measure number="1"><attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time></attributes>

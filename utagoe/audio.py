@@ -101,14 +101,19 @@ def write_audio_blocks(path: str | os.PathLike, blocks: Iterable[Audio], *, samp
     :meth:`Audio.save` of the blocks joined. Every block must have ``sample_rate``
     and ``channels``. A full disk raises :class:`~utagoe.fileio.FileError`
     naming ``path``."""
-    import soundfile as sf
-
     from .errors import UtagoeError
     from .fileio import check_output_path, write_atomic
 
     path = Path(path)
     container = audio_container(path)
     check_output_path(path)
+    if container == "WAV" and subtype == "PCM_16":   # the default: written here, not by soundfile
+        def write_pcm16(f: BinaryIO) -> None:
+            _write_wav_pcm16(f, blocks, sample_rate=sample_rate, channels=channels, path=path)
+
+        return write_atomic(path, write_pcm16)
+
+    import soundfile as sf
     try:  # what soundfile refuses, refused before anything is rendered into the file
         if not sf.check_format(container, subtype):
             raise ValueError("invalid combination of format and subtype")
@@ -136,3 +141,56 @@ def write_audio_blocks(path: str | os.PathLike, blocks: Iterable[Audio], *, samp
             raise out.error
 
     return write_atomic(path, write)
+
+
+#: the largest data chunk a RIFF file can describe (its sizes are 32-bit)
+_RIFF_MAX_DATA = 0xFFFFFFFF - 36
+
+
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """16-bit samples as libsndfile (1.2) makes them from floats: ``x * 2**31``
+    rounded to the nearest integer (halves to even), clipped to 32 bits, then
+    shifted right by 16 (rounding towards minus infinity). So 1.0 is 32767, -1.0
+    -32768, and values beyond them clip."""
+    s = np.multiply(samples, 2147483648.0, dtype=np.float64)
+    np.rint(s, out=s)
+    np.clip(s, -2147483648.0, 2147483647.0, out=s)
+    return (s.astype(np.int64) >> 16).astype("<i2")
+
+
+def _write_wav_pcm16(f: BinaryIO, blocks: Iterable[Audio], *, sample_rate: int, channels: int,
+                     path: Path) -> None:
+    """A canonical 16-bit PCM WAV (44-byte header) of ``blocks`` into ``f``, the same
+    bytes soundfile writes, in a fraction of its time (it hands libsndfile's small
+    writes back to Python one by one): the header first with sizes of zero, then
+    each block, then the sizes."""
+    import struct
+
+    from .errors import UtagoeError
+
+    frame_bytes = 2 * channels
+
+    def header(data_bytes: int) -> bytes:
+        return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
+                + b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, sample_rate,
+                                        sample_rate * frame_bytes, frame_bytes, 16)
+                + b"data" + struct.pack("<I", data_bytes))
+
+    start = f.tell()
+    f.write(header(0))
+    size = 0
+    for block in blocks:
+        if block.sample_rate != sample_rate or block.channels != channels:
+            raise ValueError(f"a block of {block.channels} channel(s) at {block.sample_rate} Hz "
+                             f"in a file of {channels} at {sample_rate} Hz")
+        if not np.isfinite(block.samples).all():
+            raise UtagoeError(f"{path}: the audio holds NaN or infinite samples")
+        data = pcm16(block.samples.T).tobytes()
+        size += len(data)
+        if size > _RIFF_MAX_DATA:
+            raise UtagoeError(f"{path}: more audio than a WAV file can hold (4 GiB); write FLAC")
+        f.write(data)
+    end = f.tell()
+    f.seek(start)
+    f.write(header(size))
+    f.seek(end)
