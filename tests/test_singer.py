@@ -193,13 +193,13 @@ def test_worker_processes_give_the_same_bytes(voices, rendered, monkeypatch):
 
     monkeypatch.setattr(workers, "PARALLEL_MIN_AUDIO_S", 0.0)   # a worker even for a short song
     started = []
-    real_pool = workers.multiprocessing.get_context("fork").Pool
+    real_pool = workers.fork_context().Pool
 
     class Ctx:
         def Pool(self, n, **kw):
             started.append(n)
             return real_pool(n, **kw)
-    monkeypatch.setattr(workers.multiprocessing, "get_context", lambda method: Ctx())
+    monkeypatch.setattr(workers, "fork_context", lambda: Ctx())
     parallel = render_project(score(), voices=voices, settings=RenderSettings(workers=2))
     assert started == [1], "-j 2 is this process and one worker"
     assert np.array_equal(parallel.audio.samples, rendered.audio.samples)

@@ -89,7 +89,7 @@ def test_a_stop_signal_while_the_pool_is_made_ends_it_cleanly(monkeypatch):
             os.kill(os.getpid(), signal.SIGTERM)   # arrives before the pool is handed back
             return pool
 
-    monkeypatch.setattr(workers.multiprocessing, "get_context", lambda method: Ctx())
+    monkeypatch.setattr(workers, "fork_context", lambda: Ctx())
     old = signal.signal(signal.SIGTERM, handler)
     try:
         with pytest.raises(Stop):

@@ -12,19 +12,21 @@ terminated; on Linux each worker also dies if its parent is killed outright.
 """
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
 import signal
 import sys
 import threading
 from collections import deque
 from contextlib import contextmanager
-from typing import Hashable, Iterable, Iterator, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Hashable, Iterable, Iterator, TypeVar
 
 from ..audio import Audio
 from ..cancel import CancelToken, check
 from ..settings import effective_workers
 from ..voices.base import RenderJob
+
+if TYPE_CHECKING:
+    import multiprocessing.pool
 
 
 #: what names a job (a phrase's index, or (track, index))
@@ -67,6 +69,14 @@ def _take(result: "multiprocessing.pool.AsyncResult[tuple[K, Audio]]") -> tuple[
         return result.get()
 
 
+def fork_context() -> Any:
+    """multiprocessing's fork context, imported when a worker is first wanted (the
+    import costs a few milliseconds a one-process command need not pay)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork")
+
+
 def _worker_init() -> None:
     """In each worker: leave Ctrl-C and SIGTERM/SIGHUP to the parent (which ends the
     pool), and die with the parent even if it is killed outright."""
@@ -101,7 +111,13 @@ class WorkerPool:
     def __init__(self, workers: int = 1) -> None:
         self.workers = effective_workers(workers)
         self._pool: multiprocessing.pool.Pool | None = None
-        self.can_fork = "fork" in multiprocessing.get_all_start_methods()
+
+    @cached_property
+    def can_fork(self) -> bool:
+        """Whether this platform can fork workers (asked only when some are wanted)."""
+        import multiprocessing
+
+        return "fork" in multiprocessing.get_all_start_methods()
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -138,7 +154,7 @@ class WorkerPool:
         ``jobs`` is spent, sings from the end of what is left."""
         check(cancel)
         small = audio_s is not None and audio_s < PARALLEL_MIN_AUDIO_S
-        if self.workers <= 1 or not self.can_fork or small:
+        if self.workers <= 1 or small or not self.can_fork:
             for key, job in jobs:
                 check(cancel)
                 yield key, job.run(cancel=cancel)
@@ -160,8 +176,7 @@ class WorkerPool:
             pool = self._pool
             if pool is None:
                 with _stop_signals_held():
-                    pool = self._pool = multiprocessing.get_context("fork").Pool(
-                        self.workers - 1, initializer=_worker_init)
+                    pool = self._pool = fork_context().Pool(self.workers - 1, initializer=_worker_init)
             while pending or in_flight or not spent:
                 # keep every worker busy with one job and one queued behind it
                 while pending and len(in_flight) < 2 * (self.workers - 1):
