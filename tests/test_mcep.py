@@ -40,6 +40,10 @@ def test_log_amplitude_without_warping_is_the_cepstrum_fft():
     # log|H(w)| = sum_m c_m cos(m w): the real part of the FFT of the one-sided cepstrum
     expected = np.fft.rfft(mc, n=fft_size, axis=1).real
     np.testing.assert_allclose(mcep_to_log_amplitude(mc, alpha=0.0, fft_size=fft_size), expected, atol=1e-12)
+    # in single precision (the vocoder's), to single precision's accuracy
+    single = mcep_to_log_amplitude(mc, alpha=0.0, fft_size=fft_size, dtype=np.float32)
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, expected, atol=1e-5)
 
 
 def test_shapes_and_power_relation():

@@ -68,13 +68,17 @@ def _check(mcep: np.ndarray, alpha: float, fft_size: int) -> np.ndarray:
     return mcep
 
 
-def mcep_to_log_amplitude(mcep: np.ndarray, *, alpha: float, fft_size: int) -> np.ndarray:
+def mcep_to_log_amplitude(mcep: np.ndarray, *, alpha: float, fft_size: int,
+                          dtype: type = np.float64) -> np.ndarray:
     """Natural-log amplitude ``log|H|`` at the ``fft_size//2 + 1`` bins of a real FFT.
 
-    ``mcep`` is (..., order+1); the result is (..., fft_size//2 + 1).
+    ``mcep`` is (..., order+1); the result is (..., fft_size//2 + 1), of
+    ``dtype`` (float32: a single-precision product, half the time).
     """
     mcep = _check(mcep, alpha, fft_size)
     mat = _cosine_matrix(mcep.shape[-1] - 1, float(alpha), int(fft_size))
+    if dtype != np.float64:
+        return mcep.astype(dtype) @ mat.astype(dtype)
     return mcep @ mat
 
 
@@ -155,7 +159,10 @@ def lpf_to_aperiodicity(lpf: np.ndarray, *, fft_size: int, voiced: np.ndarray | 
     noise = np.abs(1.0 - z)
     ap = noise / np.sqrt(periodic * periodic + noise * noise)
     np.clip(ap, floor, 1.0, out=ap)
-    out[:] = ap[inverse]
+    if len(rows) == 1:   # one filter for every frame (the built-in voices): no gather
+        out[:] = ap[0].astype(dtype)
+    else:
+        out[:] = ap.astype(dtype)[inverse]
     if voiced is not None:
         voiced = np.asarray(voiced, dtype=bool).reshape(-1)
         if voiced.shape[0] != lpf.shape[0]:

@@ -373,12 +373,14 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
     for c0, c1 in zip(cuts, cuts[1:]):
         check(cancel)
         a, b = max(0, c0 - ov), min(n, c1 + ov)
-        la = mcep_to_log_amplitude(job.mgc[a:b], alpha=job.alpha, fft_size=job.fft_size)
+        la = mcep_to_log_amplitude(job.mgc[a:b], alpha=job.alpha, fft_size=job.fft_size,
+                                   dtype=np.float32)
         la = harmonic_log_amplitude(la, job.model_f0_hz[a:b], sample_rate_hz=rate,
                                     peak_search=job.harmonic_peak_search)
         # HTS mel-cepstra model 16-bit sample values; the vocoders want [-1, 1]
         # (single precision, as the vocoder works)
-        sp = (la + (job.log_gain[a:b] - np.log(INT16_FULL_SCALE))[:, None]).astype(np.float32)
+        sp = la   # (the harmonic envelope's own float32 array)
+        sp += (job.log_gain[a:b] - np.log(INT16_FULL_SCALE)).astype(np.float32)[:, None]
         sp *= 2.0
         np.exp(sp, out=sp)
         ap = lpf_to_aperiodicity(job.lpf[a:b], fft_size=job.fft_size, voiced=job.voiced[a:b],
