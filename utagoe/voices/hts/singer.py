@@ -367,7 +367,7 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
     rate = job.sample_rate_hz
     n = len(job.f0_hz)
     hop = int(round(rate * FRAME_PERIOD_S))
-    out = np.zeros(n * hop + hop, dtype=np.float64)
+    out = np.zeros(n * hop + hop, dtype=np.float32)
     ov = OVERLAP_FRAMES
     cuts = _chunk_cuts(job.f0_hz, chunk_frames=CHUNK_FRAMES, overlap_frames=ov)
     for c0, c1 in zip(cuts, cuts[1:]):
@@ -393,7 +393,12 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         y = vocode_frames(job.vocoder, job.f0_hz[a:b], sp, ap, sample_rate_hz=rate,
                           frame_period_s=FRAME_PERIOD_S, seed=c0)
         # window: ramps over the overlaps, so neighbouring chunks cross-fade
-        w = np.ones(len(y))
+        start = a * hop
+        m = min(len(y), len(out) - start)
+        if a == c0 and b == c1:   # one chunk: nothing to cross-fade
+            out[start:start + m] += y[:m]
+            continue
+        w = np.ones(len(y), dtype=np.float32)
         if a < c0:
             r = 2 * (c0 - a) * hop
             w[:r] = np.linspace(0.0, 1.0, r)
@@ -403,8 +408,6 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
             if end <= len(w):
                 w[end - r:end] = np.linspace(1.0, 0.0, r)
                 w[end:] = 0.0
-        start = a * hop
-        m = min(len(y), len(out) - start)
         out[start:start + m] += (y * w)[:m]
     samples = out[: n * hop]
     fade = min(int(job.edge_fade_s * rate), len(samples) // 2)
@@ -412,7 +415,7 @@ def vocode(job: VocodeJob, *, cancel: CancelToken | None = None) -> np.ndarray:
         ramp = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, fade))
         samples[:fade] *= ramp
         samples[-fade:] *= ramp[::-1]
-    return samples.astype(np.float32)
+    return samples
 
 
 def _chunk_cuts(f0_hz: np.ndarray, *, chunk_frames: int, overlap_frames: int) -> list[int]:
