@@ -522,6 +522,29 @@ def test_generate_shapes_and_short_phonemes(song_voice, tmp_path):
     assert empty.mgc.shape == (0, 35)
 
 
+def test_a_stream_of_statics_alone_is_its_means(song_voice, tmp_path):
+    """A stream with the static window only (the LPF stream) needs no solve: its
+    maximum-likelihood trajectory is the state means, frame by frame. The general
+    solver agrees, and the generated LPF holds one row per state."""
+    from utagoe.voices.hts.generate import mlpg
+    from utagoe.voices.hts.htsvoice import Window
+
+    rng = np.random.default_rng(4)
+    mean = rng.normal(size=(1, 3, 50))
+    ivar = rng.uniform(0.5, 4.0, size=(1, 3, 50))
+    np.testing.assert_allclose(mlpg(mean, ivar, [Window((1.0,), 0, 0)]), mean[0], rtol=1e-12, atol=1e-12)
+    labels = _sinsy_labels(tmp_path, _song_notes(6, seed=3), tempo=120)
+    contexts = [line.split(" ", 2)[2] for line in labels]
+    out = generate_parameters(song_voice, contexts, [30] * len(contexts))
+    ends = np.cumsum(out.state_frames.reshape(-1))
+    for a, b in zip(np.concatenate([[0], ends[:-1]]), ends):
+        assert np.all(out.lpf[a:b] == out.lpf[a])
+    # this voice's LPF trees have one leaf each: every frame is that leaf's mean, exactly
+    lpf = song_voice.stream("LPF")
+    means = {table[0, :lpf.vector_length].tobytes() for table in lpf.model.pdfs}
+    assert {row.tobytes() for row in out.lpf} <= means
+
+
 def test_long_tracks_are_generated_a_few_dimensions_at_a_time(song_voice, tmp_path, monkeypatch):
     """Each dimension is its own trajectory: generated in groups of dimensions
     (how a long track keeps its memory bounded), the parameters are the same

@@ -538,9 +538,18 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
         switch = gv_switch_frames if flag is None else gv_switch_frames[flag]
     gv_until = dim if gv_dims is None else min(dim, gv_dims)   # GV on the first gv_dims only
     out = np.empty((length, dim))
+    w0 = stream.windows[0]
+    statics_only = k_win == 1 and w0.left == 0 and w0.right == 0 and tuple(w0.coefficients) == (1.0,)
     step = max(1, min(dim, GENERATION_ELEMENTS // length))
     for d0 in range(0, dim, step):
         d1 = min(dim, d0 + step)
+        g1 = min(d1, gv_until)
+        gv_here = switch is not None and gv_pdf is not None and g1 > d0
+        if statics_only and not gv_here and np.all(ivar_s[0, d0:d1] > 0.0):
+            # the static window alone: the normal equations are diagonal and the
+            # trajectory is the means themselves (the LPF stream of the HTS voices)
+            out[:, d0:d1] = np.take(mean_s[0, d0:d1], frames, axis=1).T
+            continue
         mean = np.take(mean_s[:, d0:d1], frames, axis=2)
         ivar = np.take(ivar_s[:, d0:d1], frames, axis=2)
         for k, bad in bad_frames.items():
@@ -548,8 +557,7 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
         band, rhs = _normal_equations(mean, ivar, stream.windows)
         del mean, ivar
         par = _solve(band, rhs)
-        g1 = min(d1, gv_until)
-        if switch is not None and gv_pdf is not None and g1 > d0:
+        if gv_here:
             k = g1 - d0
             par[:k] = _apply_gv(par[:k], band[:k], rhs[:k], switch, gv_pdf[d0:g1] * gv_weight,
                                 gv_pdf[dim + d0:dim + g1], k_win, max_ratio=gv_max_ratio)
