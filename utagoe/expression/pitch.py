@@ -88,6 +88,8 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from ..dsp.hashing import GOLDEN, mix64
+
 from ..model.score import Vibrato
 from ..validation import check_bool, check_choice, check_fields, check_int, check_number
 
@@ -303,18 +305,7 @@ class PitchSettings:
         return p
 
 
-# -- seeded noise that depends on keys, not on positions in arrays
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix64(x: np.ndarray) -> np.ndarray:
-    """The splitmix64 finaliser, elementwise on uint64 (wrapping arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+# -- seeded noise that depends on keys, not on positions in arrays (utagoe.dsp.hashing)
 
 
 def _hash_uniform(seed: int, stream: int, *keys: np.ndarray) -> np.ndarray:
@@ -323,10 +314,10 @@ def _hash_uniform(seed: int, stream: int, *keys: np.ndarray) -> np.ndarray:
     shape = np.shape(keys[0])
     h = np.full(shape, (seed * 0x9E3779B1 + stream * 0x632BE5AB + 0x2545F491) % 2**64,
                 dtype=np.uint64)
-    h = _mix64(h.reshape(-1))
+    h = mix64(h.reshape(-1))
     for k in keys:
         kk = np.ascontiguousarray(np.asarray(k, dtype=np.int64).reshape(-1)).view(np.uint64)
-        h = _mix64(h ^ (kk + _GOLDEN))
+        h = mix64(h ^ (kk + GOLDEN))
     return ((h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53).reshape(shape)
 
 
