@@ -17,7 +17,8 @@ memory (largest RSS in the process tree, from ``wait4``). Medians are printed
 with the ratios utagoe / Sinsy, then the warm figures inside one process
 (``utagoe.render`` and ``pysinsy.synthesize``, each the best of two after a
 first call) beside them. The first score is always a one-note song, the
-cold-start case.
+cold-start case. Last, each side's CPU time is fitted as a fixed cost plus a
+cost per second of audio, and each part given as a ratio to Sinsy's.
 
 ``--shared`` adds the MusicXML files of ../shared/data/musicxml; those utagoe
 does not sing with its default options (today: all of them, their lyrics are
@@ -123,6 +124,26 @@ def shared_scores() -> tuple[list[str], list[str]]:
     return sings, not_sung
 
 
+def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least-squares ``y = a + b x``: (a, b)."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return my - b * mx, b
+
+
+def print_fit(rows: list[dict]) -> None:
+    """Each command's CPU time as a fixed cost plus a cost per second of audio
+    (a line through every score, the one note included), for utagoe -j 1 and
+    Sinsy: where a ratio of 0.2 is out of reach, this says which part is."""
+    xs = [r["audio_s"] for r in rows]
+    a_u, b_u = line_fit(xs, [r["utagoe_j1"]["cpu_s"] for r in rows])
+    a_s, b_s = line_fit(xs, [r["sinsy"]["cpu_s"] for r in rows])
+    print(f"CPU time as fixed + per second of audio (a line through {len(rows)} scores): "
+          f"utagoe {a_u:.3f} s + {b_u * 1000:.2f} ms/s, Sinsy {a_s:.3f} s + {b_s * 1000:.2f} ms/s; "
+          f"the fixed cost is {a_u / a_s:.2f} of Sinsy's, the cost per second {b_u / b_s:.2f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
@@ -185,6 +206,8 @@ def main() -> int:
               f"{tot('sinsy', 0, 'wall_s'):.1f} s = {tot('utagoe_j1', 0, 'wall_s') / tot('sinsy', 0, 'wall_s'):.2f}; "
               f"-j 2: {tot('utagoe_j2', 0, 'wall_s') / tot('sinsy', 0, 'wall_s'):.2f}; "
               f"worst single song {max(r['wall_ratio'] for r in songs):.2f}")
+        if len(rows) >= 3:
+            print_fit(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     print(f"renders in {work}")
