@@ -557,7 +557,7 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
         band, rhs = _normal_equations(mean, ivar, stream.windows)
         del mean, ivar
         par = _solve(band, rhs)
-        if gv_here:
+        if gv_here and switch is not None and gv_pdf is not None:   # (the test again, for mypy)
             k = g1 - d0
             par[:k] = _apply_gv(par[:k], band[:k], rhs[:k], switch, gv_pdf[d0:g1] * gv_weight,
                                 gv_pdf[dim + d0:dim + g1], k_win, max_ratio=gv_max_ratio)
