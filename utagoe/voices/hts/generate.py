@@ -544,8 +544,8 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
     for d0 in range(0, dim, step):
         d1 = min(dim, d0 + step)
         g1 = min(d1, gv_until)
-        gv_here = switch is not None and gv_pdf is not None and g1 > d0
-        if statics_only and not gv_here and np.all(ivar_s[0, d0:d1] > 0.0):
+        if statics_only and not (switch is not None and gv_pdf is not None and g1 > d0) \
+                and np.all(ivar_s[0, d0:d1] > 0.0):
             # the static window alone: the normal equations are diagonal and the
             # trajectory is the means themselves (the LPF stream of the HTS voices)
             out[:, d0:d1] = np.take(mean_s[0, d0:d1], frames, axis=1).T
@@ -557,7 +557,7 @@ def _stream_parameters(stream: HTSStream, state_pdf: np.ndarray, frame_state: np
         band, rhs = _normal_equations(mean, ivar, stream.windows)
         del mean, ivar
         par = _solve(band, rhs)
-        if gv_here and switch is not None and gv_pdf is not None:   # (the test again, for mypy)
+        if switch is not None and gv_pdf is not None and g1 > d0:
             k = g1 - d0
             par[:k] = _apply_gv(par[:k], band[:k], rhs[:k], switch, gv_pdf[d0:g1] * gv_weight,
                                 gv_pdf[dim + d0:dim + g1], k_win, max_ratio=gv_max_ratio)
